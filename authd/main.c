@@ -1,0 +1,93 @@
+/* authd: tern's directory daemon (user tern-auth). Serves SASL (Dovecot
+ * auth protocol), user lookups (auth-master protocol) and recipient
+ * resolution (Postfix socketmap) from the configured directory. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "authd.h"
+#include "conn.h"
+#include "log.h"
+
+static struct authd authd;
+
+static int authd_init(struct service_ctx *ctx)
+{
+	char err[512];
+	if (sodium_init() < 0)
+		return -1;
+	authd.ctx = ctx;
+	unsigned char raw[16];
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(authd.cookie, sizeof(authd.cookie), raw, sizeof(raw));
+	authd.dir = directory_open(ctx->conf, err, sizeof(err));
+	if (authd.dir == NULL) {
+		log_error("startup-error service=authd error=%s", log_str(err));
+		return -1;
+	}
+	ctx->data = &authd;
+	return 0;
+}
+
+static void authd_accept(struct service_ctx *ctx, const struct service_listener *l, int fd,
+			 const char *peer)
+{
+	(void)ctx;
+	if (conn_count() >= conf_int(authd.ctx->conf, NULL, "auth_client_limit")) {
+		log_warning("connection-limit service=authd listener=%s", l->name);
+		close(fd);
+		return;
+	}
+	directory_refresh(authd.dir);
+	if (strcmp(l->name, "client") == 0)
+		sasl_server_accept(&authd, fd, peer);
+	else if (strcmp(l->name, "userdb") == 0)
+		userdb_server_accept(&authd, fd, peer);
+	else if (strcmp(l->name, "socketmap") == 0)
+		socketmap_server_accept(&authd, fd, peer);
+	else {
+		log_error("unknown-listener service=authd listener=%s", log_str(l->name));
+		close(fd);
+	}
+}
+
+static void authd_reload(struct service_ctx *ctx)
+{
+	char err[512];
+	struct directory *fresh = directory_open(ctx->conf, err, sizeof(err));
+	if (fresh == NULL) {
+		log_error("reload-failed service=authd error=%s", log_str(err));
+		return;
+	}
+	directory_free(&authd.dir);
+	authd.dir = fresh;
+}
+
+static bool authd_idle(struct service_ctx *ctx)
+{
+	(void)ctx;
+	return authd.pending == 0;
+}
+
+static void authd_deinit(struct service_ctx *ctx)
+{
+	(void)ctx;
+	if (authd.dir)
+		directory_free(&authd.dir);
+}
+
+static const struct service_def authd_def = {
+	.name = "authd",
+	.init = authd_init,
+	.on_accept = authd_accept,
+	.on_reload = authd_reload,
+	.idle = authd_idle,
+	.deinit = authd_deinit,
+};
+
+int main(int argc, char **argv)
+{
+	service_main(argc, argv, &authd_def);
+}

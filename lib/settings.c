@@ -1,0 +1,62 @@
+/* settings: the table of every tern.conf key, its type, default, which
+ * daemons read it, and its one-line documentation. conf.c validates files
+ * against it; README's configuration reference follows it. Names follow
+ * Postfix (main.cf) or Dovecot where either has the same setting. */
+#include "conf.h"
+
+const char *const conf_service_names[CONF_SERVICE_COUNT] = {
+	"master", "smtpd", "submission", "queue", "lmtpd", "imapd", "pop3d", "authd",
+};
+
+#define G(name, type, def, svcs, doc) { name, type, def, svcs, false, doc }
+#define S(name, type, def, doc) { name, type, def, 0, true, doc }
+
+const struct conf_setting conf_settings[] = {
+	/* identity */
+	G("myhostname", CONF_STR, NULL, SVC_ALL, "this host's name in greetings and Received: (default: gethostname)"),
+	G("mydomain", CONF_STR, NULL, SVC_ALL, "the parent domain of myhostname (default: myhostname minus its first label)"),
+	/* directories and files */
+	G("run_directory", CONF_STR, "/run/tern", SVC_ALL, "UNIX sockets and pid file; relative unix: listen paths are under it"),
+	G("spool_directory", CONF_STR, "/var/spool/tern", SVC_MASTER | SVC_QUEUE | SVC_SMTPD, "the mail queue (owned by the queue's user, mode 0700)"),
+	G("daemon_directory", CONF_STR, TERN_DEFAULT_DAEMON_DIR, SVC_MASTER, "where master finds the daemon programs"),
+	G("log_path", CONF_STR, "syslog", SVC_ALL, "syslog, stderr, or a file that every process appends to"),
+	G("log_level", CONF_STR, "info", SVC_ALL, "debug, info, warning or error"),
+	G("shutdown_timeout", CONF_TIME, "10s", SVC_ALL, "how long a stopping daemon may finish its work before it is killed"),
+	G("restart_delay", CONF_TIME, "1s", SVC_MASTER, "first delay before restarting a crashed daemon; doubles per crash up to restart_delay_max"),
+	G("restart_delay_max", CONF_TIME, "60s", SVC_MASTER, "longest delay between restarts of a crashing daemon"),
+	G("control_socket", CONF_STR, "master.ctl", SVC_MASTER, "master's control socket for ternctl (root only, mode 0600), relative to run_directory"),
+	/* the directory (authd) */
+	G("passwd_file", CONF_STR, "/etc/tern/passwd", SVC_AUTHD, "users in Dovecot passwd-file format: user:{SCHEME}hash:uid:gid::home::extra_fields"),
+	G("default_pass_scheme", CONF_STR, "PLAIN", SVC_AUTHD, "scheme of stored passwords that carry no {SCHEME} prefix (Dovecot's name)"),
+	G("virtual_mailbox_domains", CONF_LIST, "", SVC_AUTHD, "our domains: names, /file (one per line) or texthash:/file"),
+	G("virtual_alias_maps", CONF_LIST, "", SVC_AUTHD, "alias tables, texthash:/file: 'address target, target' and '@domain target' (catch-all)"),
+	G("alias_domain_maps", CONF_LIST, "", SVC_AUTHD, "alias-domain tables, texthash:/file: 'alias.domain target.domain'"),
+	G("recipient_delimiter", CONF_STR, "+", SVC_AUTHD | SVC_LMTPD | SVC_SMTPD, "separator of address extensions (user+detail); empty disables"),
+	G("virtual_alias_recursion_limit", CONF_INT, "100", SVC_AUTHD, "maximal nesting of alias expansion"),
+	G("virtual_alias_expansion_limit", CONF_INT, "1000", SVC_AUTHD, "maximal number of addresses one recipient expands to"),
+	G("mail_home", CONF_STR, "/var/vmail/%d/%n", SVC_AUTHD, "home of a user whose passwd line has none (%u user, %n local part, %d domain)"),
+	G("mail_location", CONF_STR, "maildir:~/Maildir", SVC_AUTHD, "mail location of a user whose record has none (Dovecot's setting)"),
+	G("mail_uid", CONF_STR, "vmail", SVC_AUTHD | SVC_MASTER, "system user owning mail of users with no uid (name or number)"),
+	G("mail_gid", CONF_STR, "vmail", SVC_AUTHD | SVC_MASTER, "system group owning mail of users with no gid (name or number)"),
+	G("auth_mechanisms", CONF_LIST, "plain login", SVC_AUTHD, "SASL mechanisms offered: plain, login"),
+	G("auth_failure_delay", CONF_TIME, "2s", SVC_AUTHD, "delay before a failed authentication is answered"),
+	G("auth_username_format", CONF_STR, "%Lu", SVC_AUTHD, "how a login name is normalized before lookup (%Lu lowercases)"),
+	G("auth_max_request_size", CONF_SIZE, "16k", SVC_AUTHD, "longest line accepted on authd's sockets"),
+	G("auth_client_timeout", CONF_TIME, "5m", SVC_AUTHD, "idle timeout of connections to authd"),
+	G("auth_client_limit", CONF_INT, "1000", SVC_AUTHD, "connections authd serves at once"),
+	/* per-service keys, inside service NAME { } */
+	S("enabled", CONF_BOOL, "yes", "whether master runs this service"),
+	S("user", CONF_STR, NULL, "system user the daemon runs as (default: tern; authd: tern-auth; lmtpd: mail_uid)"),
+	S("group", CONF_STR, NULL, "system group (default: the user's primary group)"),
+	S("chroot", CONF_STR, "", "directory the daemon is jailed in after start (empty: none)"),
+	S("listen", CONF_LISTEN, NULL, "repeatable: NAME ADDRESS [mode=0666] [user=U] [group=G] [backlog=N]; ADDRESS is inet:HOST:PORT or unix:PATH"),
+	{ NULL, CONF_STR, NULL, 0, false, NULL },
+};
+
+unsigned conf_service_bit(const char *name)
+{
+	for (unsigned i = 0; i < CONF_SERVICE_COUNT; i++)
+		if (name && __builtin_strcmp(name, conf_service_names[i]) == 0)
+			return 1u << i;
+	return 0;
+}

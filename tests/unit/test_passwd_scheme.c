@@ -1,0 +1,308 @@
+/* test_passwd_scheme: pw_verify against vectors made by independent tools
+ * (openssl passwd, python hashlib/base64, the argon2 reference CLI, PHP's
+ * crypt() docs), hostile stored values and passwords, and pw_make round
+ * trips. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passwd_scheme.h"
+
+struct vec {
+	const char *stored;
+	const char *pw;
+	size_t len; /* 0 = strlen(pw) */
+	const char *def;
+	enum pw_result want;
+};
+
+#define H2_SHA512C "$6$saltsalt$8iYtNHxjWRl.NF6oNZ5tF.iKFlQREaXBLlSmZKP6dy9l5z3vsooWNW0/GZ6Nej73/TFug6pIPSqbJoCT6dfnj."
+#define H2_SHA256C "$5$saltsalt$OIdfjX.u4Y3SJ4I2bX8w5BMf1VAUhHABNUirScDzZi3"
+#define H2_MD5C "$1$saltsalt$ZliGyAN3DciDHEkDboonh/"
+#define BCRYPT_PHP "$2y$07$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq"
+#define BCRYPT_ABC "$2a$06$If6bvum7DFjUnE9p2uDeDu0YHzrHM6tf.iqN8.yx.jNN1ILEf7h0i"
+#define ARGON2I_REF "$argon2i$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG"
+#define ARGON2I_SMALL "$argon2i$v=19$m=256,t=2,p=2$c29tZXNhbHQAAAAAAAAAAA$rqnbEp1/jFDUEKZZmw+z14amDsFqMDC53dIe57ZHD38"
+#define ARGON2ID_REF "$argon2id$v=19$m=65536,t=2,p=4$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo"
+
+static const struct vec vectors[] = {
+	/* plain */
+	{ "{PLAIN}hunter2", "hunter2", 0, NULL, PW_MATCH },
+	{ "{PLAIN}hunter2", "hunter3", 0, NULL, PW_MISMATCH },
+	{ "{PLAIN}hunter2", "hunter", 0, NULL, PW_MISMATCH },
+	{ "{PLAIN}hunter2", "hunter22", 0, NULL, PW_MISMATCH },
+	{ "{CLEAR}hunter2", "hunter2", 0, NULL, PW_MATCH },
+	{ "{cleartext}hunter2", "hunter2", 0, NULL, PW_MATCH },
+	{ "{PLAIN}", "", 0, NULL, PW_MATCH },
+	{ "{PLAIN}", "x", 0, NULL, PW_MISMATCH },
+	{ "{PLAIN}x", "", 0, NULL, PW_MISMATCH },
+	{ "{PLAIN.B64}aHVudGVyMg==", "hunter2", 0, NULL, PW_MATCH },
+	{ "{PLAIN.BASE64}aHVudGVyMg==", "hunter2", 0, NULL, PW_MATCH },
+	{ "{PLAIN.B64}aHVudGVyMg=", "hunter2", 0, NULL, PW_MALFORMED },
+	{ "{PLAIN.HEX}68756e74657232", "hunter2", 0, NULL, PW_MATCH },
+	{ "{PLAIN.HEX}68756E74657232", "hunter2", 0, NULL, PW_MATCH },
+	{ "{PLAIN.HEX}68756e7465723", "hunter2", 0, NULL, PW_MALFORMED },
+	{ "{PLAIN.HEX}68756e746572zz", "hunter2", 0, NULL, PW_MALFORMED },
+	/* no prefix: default scheme */
+	{ "hunter2", "hunter2", 0, NULL, PW_MATCH },
+	{ "hunter2", "hunter2", 0, "PLAIN", PW_MATCH },
+	{ "hunter2", "hunter2", 0, "SHA512-CRYPT", PW_MALFORMED },
+	{ "87u9ZqY9S/F0eUBXjsPQEDUw4h0=", "hunter2", 0, "SHA1", PW_MATCH },
+	{ "hunter2", "hunter2", 0, "NOSUCH", PW_UNKNOWN_SCHEME },
+	{ "{hunter2", "{hunter2", 0, NULL, PW_MATCH },
+	{ "{a b}c", "{a b}c", 0, NULL, PW_MATCH },
+	/* crypt family, from openssl passwd */
+	{ "{SHA512-CRYPT}" H2_SHA512C, "hunter2", 0, NULL, PW_MATCH },
+	{ "{SHA512-CRYPT}" H2_SHA512C, "hunter3", 0, NULL, PW_MISMATCH },
+	{ "{sha512-crypt}" H2_SHA512C, "hunter2", 0, NULL, PW_MATCH },
+	{ "{CRYPT}" H2_SHA512C, "hunter2", 0, NULL, PW_MATCH },
+	{ H2_SHA512C, "hunter2", 0, NULL, PW_MATCH },
+	{ H2_SHA512C, "hunter2", 0, "SHA512-CRYPT", PW_MATCH },
+	{ H2_SHA512C, H2_SHA512C, 0, NULL, PW_MISMATCH },
+	{ "{SHA512-CRYPT.B64}JDYkc2FsdHNhbHQkOGlZdE5IeGpXUmwuTkY2b05aNXRGLmlLRmxRUkVhWEJMbFNtWktQNmR5OWw1ejN2c29vV05XMC9HWjZOZWo3My9URnVnNnBJUFNxYkpvQ1Q2ZGZuai4=",
+	  "hunter2", 0, NULL, PW_MATCH },
+	/* Drepper's SHA-crypt specification vectors */
+	{ "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1",
+	  "Hello world!", 0, NULL, PW_MATCH },
+	{ "$5$rounds=10000$saltstringsaltst$3xv.VbSHBb41AL9AvLeujZkZRBAwqFMz2.opqey6IcA",
+	  "Hello world!", 0, NULL, PW_MATCH },
+	{ "{SHA256-CRYPT}" H2_SHA256C, "hunter2", 0, NULL, PW_MATCH },
+	{ H2_SHA256C, "Hunter2", 0, NULL, PW_MISMATCH },
+	{ "$5$rounds=1000$abc$9tsAdlnn66OlLc9naP1yNWeD/dh1NeUQtxsinFtPDP2", "hunter2", 0, NULL, PW_MATCH },
+	{ "{MD5-CRYPT}" H2_MD5C, "hunter2", 0, NULL, PW_MATCH },
+	{ H2_MD5C, "hunter2", 0, NULL, PW_MATCH },
+	{ H2_MD5C, "hunter", 0, NULL, PW_MISMATCH },
+	{ "{BLF-CRYPT}" BCRYPT_PHP, "rasmuslerdorf", 0, NULL, PW_MATCH },
+	{ BCRYPT_PHP, "rasmuslerdorf", 0, NULL, PW_MATCH },
+	{ BCRYPT_PHP, "rasmuslerdorF", 0, NULL, PW_MISMATCH },
+	{ BCRYPT_ABC, "abc", 0, NULL, PW_MATCH },
+	{ BCRYPT_ABC, "abd", 0, NULL, PW_MISMATCH },
+	/* NUL in the password: never matches a crypt hash */
+	{ H2_SHA512C, "hunter2\0x", 9, NULL, PW_MISMATCH },
+	{ BCRYPT_ABC, "abc\0", 4, NULL, PW_MISMATCH },
+	/* truncated / garbage crypt strings */
+	{ "{SHA512-CRYPT}$6$saltsalt$8iYtNHxjWRl.NF6oNZ5tF", "hunter2", 0, NULL, PW_MALFORMED },
+	{ "$6$saltsalt", "hunter2", 0, NULL, PW_MALFORMED },
+	{ "$2y$07$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMX", "rasmuslerdorf", 0, NULL, PW_MALFORMED },
+	{ "$2y$07$BCrypt", "rasmuslerdorf", 0, NULL, PW_MALFORMED },
+	{ "{BLF-CRYPT}", "x", 0, NULL, PW_MALFORMED },
+	{ "{CRYPT}$9$garbage", "x", 0, NULL, PW_MALFORMED },
+	{ "{SHA512-CRYPT.B64}!!!!", "x", 0, NULL, PW_MALFORMED },
+	/* argon2, libsodium verifies both variants */
+	{ "{ARGON2I}" ARGON2I_REF, "password", 0, NULL, PW_MATCH },
+	{ ARGON2I_REF, "password", 0, NULL, PW_MATCH },
+	{ ARGON2I_REF, "passwore", 0, NULL, PW_MISMATCH },
+	{ ARGON2I_SMALL, "password", 0, NULL, PW_MATCH },
+	{ "{ARGON2ID}" ARGON2ID_REF, "password", 0, NULL, PW_MATCH },
+	{ ARGON2ID_REF, "password", 0, NULL, PW_MATCH },
+	{ ARGON2ID_REF, "", 0, NULL, PW_MISMATCH },
+	{ "{ARGON2ID}$argon2id$v=19$m=65536,t=2", "password", 0, NULL, PW_MALFORMED },
+	{ "{ARGON2ID}$argon2id$v=19$m=65536,t=2,p=4$c29tZXNhbHQ", "password", 0, NULL, PW_MALFORMED },
+	{ "{ARGON2ID}$6$x$y", "password", 0, NULL, PW_MALFORMED },
+	{ "{ARGON2ID}", "password", 0, NULL, PW_MALFORMED },
+	/* digests, from python hashlib + base64 */
+	{ "{SHA1}87u9ZqY9S/F0eUBXjsPQEDUw4h0=", "hunter2", 0, NULL, PW_MATCH },
+	{ "{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0=", "hunter2", 0, NULL, PW_MATCH },
+	{ "{SHA1}87u9ZqY9S/F0eUBXjsPQEDUw4h0=", "hunter", 0, NULL, PW_MISMATCH },
+	{ "{SHA1.HEX}f3bbbd66a63d4bf1747940578ec3d0103530e21d", "hunter2", 0, NULL, PW_MATCH },
+	{ "{SHA1}f3bbbd66a63d4bf1747940578ec3d0103530e21d", "hunter2", 0, NULL, PW_MATCH },
+	{ "{SHA1}87u9ZqY9S/F0eUBXjsPQEDUw4h0", "hunter2", 0, NULL, PW_MALFORMED },
+	{ "{SHA1}AAAA", "hunter2", 0, NULL, PW_MALFORMED },
+	{ "{SHA256}9S+9MrKzuG/4jvbEkGKChfSCrxXdyylUH5S89Saj9sc=", "hunter2", 0, NULL, PW_MATCH },
+	{ "{SHA256.HEX}f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7", "hunter2", 0, NULL, PW_MATCH },
+	{ "{SHA256.B64}9S+9MrKzuG/4jvbEkGKChfSCrxXdyylUH5S89Saj9sc=", "hunter2", 0, NULL, PW_MATCH },
+	{ "{SHA256}47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "", 0, NULL, PW_MATCH },
+	{ "{SHA256}WbJxrhu8sdMdQZKYF/Sxb7Q5608xUgta0dXOmJIKcTg=", "a\0b", 3, NULL, PW_MATCH },
+	{ "{SHA256}WbJxrhu8sdMdQZKYF/Sxb7Q5608xUgta0dXOmJIKcTg=", "a", 0, NULL, PW_MISMATCH },
+	{ "{SHA512}a5ftaNFOs/GqlZzl1Jx9xhLh6x2v1zsecFhHSD/WpsgJ8s606N9v+ZhMYpj/AoXKzmYUv42qnwBwEBtsiYmeIg==", "hunter2", 0, NULL, PW_MATCH },
+	{ "{PLAIN-MD5}2ab96390c7dbe3439de74d0c9b0b1767", "hunter2", 0, NULL, PW_MATCH },
+	{ "{PLAIN-MD5}KrljkMfb40Od500MmwsXZw==", "hunter2", 0, NULL, PW_MATCH },
+	{ "{PLAIN-MD5}2ab96390c7dbe3439de74d0c9b0b1768", "hunter2", 0, NULL, PW_MISMATCH },
+	{ "{LDAP-MD5}KrljkMfb40Od500MmwsXZw==", "hunter2", 0, NULL, PW_MATCH },
+	{ "{SSHA}dlrZdZt2Jencgf28jU0aJNWENGEBAgMEc2FsdFg=", "hunter2", 0, NULL, PW_MATCH },
+	{ "{SSHA}dlrZdZt2Jencgf28jU0aJNWENGEBAgMEc2FsdFg=", "hunter3", 0, NULL, PW_MISMATCH },
+	{ "{SSHA.HEX}765ad9759b7625e9dc81fdbc8d4d1a24d58434610102030473616c7458", "hunter2", 0, NULL, PW_MATCH },
+	{ "{SSHA256}ySi8XyOS9/nHiISQYr3PQElLzWXduNZmTB2O5+zPAroBAgMEc2FsdFg=", "hunter2", 0, NULL, PW_MATCH },
+	{ "{SSHA512}U3I+JMwrlmSQYwc5EB9vHYv/JYOxzkEuV3QqB+MId0zCrD/nG1Z95o/HaPx9t9NlkDxQalUnR3k7ErjPsUfuGwECAwRzYWx0WA==", "hunter2", 0, NULL, PW_MATCH },
+	{ "{ssha512}U3I+JMwrlmSQYwc5EB9vHYv/JYOxzkEuV3QqB+MId0zCrD/nG1Z95o/HaPx9t9NlkDxQalUnR3k7ErjPsUfuGwECAwRzYWx0WA==", "hunter", 0, NULL, PW_MISMATCH },
+	{ "{SMD5}4mtNYbT3uJJDZiGxGid9tAECAwRzYWx0WA==", "hunter2", 0, NULL, PW_MATCH },
+	/* salted digest with no salt is malformed (digest length only) */
+	{ "{SSHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0=", "hunter2", 0, NULL, PW_MALFORMED },
+	/* unknown schemes and encodings */
+	{ "{FOO}bar", "bar", 0, NULL, PW_UNKNOWN_SCHEME },
+	{ "{}bar", "bar", 0, NULL, PW_UNKNOWN_SCHEME },
+	{ "{SHA1.B32}abc", "x", 0, NULL, PW_UNKNOWN_SCHEME },
+	{ "{PLAIN.}x", "x", 0, NULL, PW_UNKNOWN_SCHEME },
+	{ "{SHA512-CRYPTX}" H2_SHA512C, "hunter2", 0, NULL, PW_UNKNOWN_SCHEME },
+	{ "{SCRAM-SHA-256}4096,abc", "x", 0, NULL, PW_UNKNOWN_SCHEME },
+};
+
+START_TEST(test_vectors)
+{
+	const struct vec *v = &vectors[_i];
+	size_t len = v->len ? v->len : strlen(v->pw);
+	const char *scheme = NULL;
+	enum pw_result r = pw_verify(v->stored, v->pw, len, v->def, "u@example.org", &scheme);
+
+	ck_assert_msg(r == v->want, "vector %d (%s / %s): got %d want %d", _i, v->stored, v->pw,
+		      r, v->want);
+	ck_assert_ptr_nonnull(scheme);
+}
+END_TEST
+
+START_TEST(test_scheme_r)
+{
+	const char *scheme = NULL;
+
+	ck_assert_int_eq(pw_verify(H2_SHA512C, "hunter2", 7, NULL, NULL, &scheme), PW_MATCH);
+	ck_assert_str_eq(scheme, "SHA512-CRYPT");
+	ck_assert_int_eq(pw_verify(BCRYPT_PHP, "x", 1, NULL, NULL, &scheme), PW_MISMATCH);
+	ck_assert_str_eq(scheme, "BLF-CRYPT");
+	ck_assert_int_eq(pw_verify("{ssha}abc", "x", 1, NULL, NULL, &scheme), PW_MALFORMED);
+	ck_assert_str_eq(scheme, "SSHA");
+	ck_assert_int_eq(pw_verify("plain", "plain", 5, NULL, NULL, NULL), PW_MATCH);
+}
+END_TEST
+
+/* 10 KB passwords: digests and plain handle them; crypt refuses (over
+ * CRYPT_MAX_PASSPHRASE_SIZE) as a mismatch, not as a malformed hash. */
+START_TEST(test_long_password)
+{
+	enum { N = 10240 };
+	char *pw = malloc(N + 64);
+	char *stored = malloc(N + 64);
+
+	for (size_t i = 0; i < N; i++)
+		pw[i] = (char)(1 + i % 255);
+	/* python3: base64(sha512((bytes(range(1,256))*41)[:10240])) */
+	ck_assert_int_eq(pw_verify("{SHA512}rgJKoQ1G45wCPH4bsRu2DTgpTcT/6tgJueSEoGlaSyF6OkkX3HaRlvzdOG+qvqYLzgNpdRVunakMXZeoj2jE8A==",
+				   pw, N, NULL, NULL, NULL),
+			 PW_MATCH);
+	ck_assert_int_eq(pw_verify(H2_SHA512C, pw, N, NULL, NULL, NULL), PW_MISMATCH);
+	memset(pw, 'a', N);
+	pw[N] = '\0';
+	memcpy(stored, "{PLAIN}", 7);
+	memcpy(stored + 7, pw, N + 1);
+	ck_assert_int_eq(pw_verify(stored, pw, N, NULL, NULL, NULL), PW_MATCH);
+	ck_assert_int_eq(pw_verify(stored, pw, N - 1, NULL, NULL, NULL), PW_MISMATCH);
+	ck_assert_int_eq(pw_make("SSHA512", pw, stored, N + 64), 0);
+	ck_assert_int_eq(pw_verify(stored, pw, N, NULL, NULL, NULL), PW_MATCH);
+	free(pw);
+	free(stored);
+}
+END_TEST
+
+/* Hostile stored values: very long, unterminated "{", only "$". */
+START_TEST(test_hostile_stored)
+{
+	char *s = malloc(20000);
+
+	memset(s, '{', 19999);
+	s[19999] = '\0';
+	ck_assert_int_eq(pw_verify(s, "x", 1, NULL, NULL, NULL), PW_MISMATCH);
+	memcpy(s, "{SHA512-CRYPT}$6$", 17);
+	memset(s + 17, 'A', 19982);
+	ck_assert_int_eq(pw_verify(s, "x", 1, NULL, NULL, NULL), PW_MALFORMED);
+	memcpy(s, "{SSHA512}", 9);
+	ck_assert_int_eq(pw_verify(s, "x", 1, NULL, NULL, NULL), PW_MALFORMED);
+	ck_assert_int_eq(pw_verify("$", "$", 1, NULL, NULL, NULL), PW_MATCH);
+	ck_assert_int_eq(pw_verify("$2y$", "x", 1, NULL, NULL, NULL), PW_MALFORMED);
+	ck_assert_int_eq(pw_verify("$argon2id$", "x", 1, NULL, NULL, NULL), PW_MALFORMED);
+	free(s);
+}
+END_TEST
+
+struct mk {
+	const char *scheme;
+	const char *prefix; /* expected start of the output */
+};
+
+static const struct mk makes[] = {
+	{ "PLAIN", "{PLAIN}s3cret pass" },
+	{ "SHA512-CRYPT", "{SHA512-CRYPT}$6$" },
+	{ "sha256-crypt", "{SHA256-CRYPT}$5$" },
+	{ "MD5-CRYPT", "{MD5-CRYPT}$1$" },
+	{ "BLF-CRYPT", "{BLF-CRYPT}$2y$10$" },
+	{ "ARGON2ID", "{ARGON2ID}$argon2id$v=19$" },
+	{ "ARGON2I", "{ARGON2I}$argon2i$v=19$" },
+	{ "SSHA512", "{SSHA512}" },
+	{ "SHA512", "{SHA512}" },
+	{ "SSHA", "{SSHA}" },
+	{ "SHA256.HEX", "{SHA256.HEX}" },
+	{ "PLAIN-MD5", "{PLAIN-MD5}" },
+	{ "SHA512-CRYPT.B64", "{SHA512-CRYPT.B64}JDYk" },
+	{ "plain.b64", "{PLAIN.B64}czNjcmV0IHBhc3M=" },
+};
+
+START_TEST(test_make)
+{
+	const struct mk *m = &makes[_i];
+	const char *pw = "s3cret pass";
+	char out[512];
+
+	ck_assert_int_eq(pw_make(m->scheme, pw, out, sizeof(out)), 0);
+	ck_assert_msg(strncmp(out, m->prefix, strlen(m->prefix)) == 0, "%s: %s", m->scheme, out);
+	ck_assert_int_eq(pw_verify(out, pw, strlen(pw), NULL, NULL, NULL), PW_MATCH);
+	ck_assert_int_eq(pw_verify(out, "s3cret pasS", strlen(pw), NULL, NULL, NULL), PW_MISMATCH);
+	ck_assert_int_eq(pw_verify(out, "", 0, NULL, NULL, NULL), PW_MISMATCH);
+}
+END_TEST
+
+START_TEST(test_make_errors)
+{
+	char out[512], a[512], b[512];
+
+	ck_assert_int_eq(pw_make("NOSUCH", "x", out, sizeof(out)), -1);
+	ck_assert_int_eq(pw_make("CRYPT", "x", out, sizeof(out)), -1);
+	ck_assert_int_eq(pw_make("SHA512.B32", "x", out, sizeof(out)), -1);
+	ck_assert_int_eq(pw_make("SHA512-CRYPT", "x", out, 20), -1);
+	ck_assert_int_eq(pw_make("PLAIN", "abc", out, 10), -1); /* "{PLAIN}abc" + NUL = 11 */
+	ck_assert_int_eq(pw_make("PLAIN", "abc", out, 11), 0);
+	ck_assert_str_eq(out, "{PLAIN}abc");
+	/* salts are random: two hashes of one password differ */
+	ck_assert_int_eq(pw_make("SHA512-CRYPT", "x", a, sizeof(a)), 0);
+	ck_assert_int_eq(pw_make("SHA512-CRYPT", "x", b, sizeof(b)), 0);
+	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(pw_make("SSHA256", "x", a, sizeof(a)), 0);
+	ck_assert_int_eq(pw_make("SSHA256", "x", b, sizeof(b)), 0);
+	ck_assert_str_ne(a, b);
+	/* an empty password can be hashed and verified */
+	ck_assert_int_eq(pw_make("SHA256-CRYPT", "", a, sizeof(a)), 0);
+	ck_assert_int_eq(pw_verify(a, "", 0, NULL, NULL, NULL), PW_MATCH);
+	ck_assert_int_eq(pw_verify(a, "x", 1, NULL, NULL, NULL), PW_MISMATCH);
+}
+END_TEST
+
+START_TEST(test_scheme_list)
+{
+	const char *l = pw_scheme_list();
+
+	ck_assert_ptr_nonnull(strstr(l, "SHA512-CRYPT"));
+	ck_assert_ptr_nonnull(strstr(l, "ARGON2ID"));
+	ck_assert_ptr_nonnull(strstr(l, "BLF-CRYPT"));
+	ck_assert_ptr_nonnull(strstr(l, "SSHA512"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("passwd_scheme");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_vectors, 0, (int)(sizeof(vectors) / sizeof(vectors[0])));
+	tcase_add_test(tc, test_scheme_r);
+	tcase_add_test(tc, test_long_password);
+	tcase_add_test(tc, test_hostile_stored);
+	tcase_add_loop_test(tc, test_make, 0, (int)(sizeof(makes) / sizeof(makes[0])));
+	tcase_add_test(tc, test_make_errors);
+	tcase_add_test(tc, test_scheme_list);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
