@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "directory.h"
+#include "hash_pool.h"
 #include "ev.h"
 #include "service.h"
 
@@ -20,7 +21,8 @@ struct authd {
 	struct directory *dir;
 	char cookie[33];	/* hex, sent to auth clients */
 	unsigned next_cuid;
-	size_t pending;		/* requests in flight (delayed failures) */
+	struct hash_pool *hashes;	/* password verification workers */
+	size_t pending;		/* requests in flight (delayed failures, hashing) */
 };
 
 /* Shortcut for the current config. */
@@ -34,15 +36,27 @@ enum passdb_result {
 	PASSDB_OK,
 	PASSDB_FAIL,		/* wrong password, unknown user, refused: delayed */
 	PASSDB_TEMP,		/* directory could not answer: not delayed */
+	PASSDB_PENDING,		/* a hash is being verified: the callback follows */
 };
+
+struct passdb_pending;
+/* Outcome of a pending check; `reason` is a short word for the log
+ * (password, unknown-user, ...); `nodelay` when the user's record asks for
+ * no failure delay. */
+typedef void passdb_done(enum passdb_result result, const char *reason, bool nodelay,
+			 void *ctx);
 
 /* Check a login. `login` is the name as the client sent it; the normalized
  * name (auth_username_format) goes into user_r (size DIR_MAX_ADDRESS+1).
- * *reason_r is a short word for the log (password, unknown-user, ...).
- * *nodelay_r is set when the user's record asks for no failure delay. */
+ * Answers at once (OK, FAIL, TEMP with *reason_r and *nodelay_r set), or
+ * PASSDB_PENDING with *pending_r set: done(ctx) is called later from the
+ * loop, unless passdb_cancel(*pending_r) comes first. The password hash is
+ * verified on a worker thread, so slow schemes do not stall the loop. */
 enum passdb_result passdb_check(struct authd *a, const char *login, const char *password,
 				size_t password_len, char *user_r, const char **reason_r,
-				bool *nodelay_r);
+				bool *nodelay_r, passdb_done *done, void *ctx,
+				struct passdb_pending **pending_r);
+void passdb_cancel(struct passdb_pending *pending);
 /* Normalize a login name per auth_username_format; -1 when it is not a
  * plausible name (empty, too long, control bytes, spaces). */
 int passdb_normalize_user(const struct authd *a, const char *login, char *out, size_t outsize);

@@ -22,6 +22,15 @@ static int authd_init(struct service_ctx *ctx)
 	unsigned char raw[16];
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(authd.cookie, sizeof(authd.cookie), raw, sizeof(raw));
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned workers = (unsigned)conf_int(ctx->conf, NULL, "auth_worker_max_count");
+	if (workers == 0)
+		workers = cpus > 0 ? (unsigned)cpus : 1;
+	authd.hashes = hash_pool_new(ctx->loop, workers);
+	if (authd.hashes == NULL) {
+		log_error("startup-error service=authd error=\"cannot start hash workers\"");
+		return -1;
+	}
 	authd.dir = directory_open(ctx->conf, err, sizeof(err));
 	if (authd.dir == NULL) {
 		log_error("startup-error service=authd error=%s", log_str(err));
@@ -53,16 +62,14 @@ static void authd_accept(struct service_ctx *ctx, const struct service_listener 
 	}
 }
 
+/* SIGHUP without a change to authd's settings (master restarts authd when
+ * they change): re-read the data files, keeping the old data of any file
+ * that cannot be read now. */
 static void authd_reload(struct service_ctx *ctx)
 {
-	char err[512];
-	struct directory *fresh = directory_open(ctx->conf, err, sizeof(err));
-	if (fresh == NULL) {
-		log_error("reload-failed service=authd error=%s", log_str(err));
-		return;
-	}
-	directory_free(&authd.dir);
-	authd.dir = fresh;
+	(void)ctx;
+	if (directory_reload(authd.dir) < 0)
+		log_warning("reload-incomplete service=authd reason=\"some directory files kept their old data\"");
 }
 
 static bool authd_idle(struct service_ctx *ctx)
@@ -76,6 +83,7 @@ static void authd_deinit(struct service_ctx *ctx)
 	(void)ctx;
 	if (authd.dir)
 		directory_free(&authd.dir);
+	hash_pool_free(&authd.hashes);
 }
 
 static const struct service_def authd_def = {

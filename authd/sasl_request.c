@@ -50,6 +50,8 @@ struct sasl_request *sasl_request_new(struct sasl_client *cl, unsigned id, const
 void sasl_request_free(struct sasl_request *req)
 {
 	struct authd *a = sasl_client_authd(req->client);
+	if (req->checking)
+		passdb_cancel(req->checking);
 	if (req->fail_timer) {
 		ev_timer_del(a->ctx->loop, req->fail_timer);
 		a->pending--;
@@ -118,14 +120,11 @@ void sasl_request_fail_now(struct sasl_request *req, const char *reason)
 	send_fail(req, reason, false);
 }
 
-static void check(struct sasl_request *req, const char *login, const char *pass, size_t len)
+/* The outcome of the credential check, now or from the hash pool. */
+static void checked(enum passdb_result r, const char *reason, bool nodelay, void *arg)
 {
-	struct authd *a = sasl_client_authd(req->client);
-	const char *reason = "?";
-	bool nodelay = false;
-	char user[DIR_MAX_ADDRESS + 1];
-	enum passdb_result r = passdb_check(a, login, pass, len, user, &reason, &nodelay);
-	copy_param(req->user, sizeof(req->user), user);
+	struct sasl_request *req = arg;
+	req->checking = NULL;
 	if (r == PASSDB_OK) {
 		char field[SASL_MAX_USER + 8];
 		snprintf(field, sizeof(field), "user=%s", req->user);
@@ -139,6 +138,19 @@ static void check(struct sasl_request *req, const char *login, const char *pass,
 	} else {
 		fail_delayed(req, reason, nodelay);
 	}
+}
+
+static void check(struct sasl_request *req, const char *login, const char *pass, size_t len)
+{
+	struct authd *a = sasl_client_authd(req->client);
+	const char *reason = "?";
+	bool nodelay = false;
+	char user[DIR_MAX_ADDRESS + 1];
+	enum passdb_result r = passdb_check(a, login, pass, len, user, &reason, &nodelay, checked,
+					    req, &req->checking);
+	copy_param(req->user, sizeof(req->user), user);
+	if (r != PASSDB_PENDING)
+		checked(r, reason, nodelay, req);
 }
 
 static void ask(struct sasl_request *req, const char *challenge)
@@ -200,7 +212,7 @@ void sasl_request_start(struct sasl_request *req, enum sasl_mech mech)
 
 bool sasl_request_wants_data(const struct sasl_request *req)
 {
-	return req->waiting && req->fail_timer == 0;
+	return req->waiting && req->fail_timer == 0 && req->checking == NULL;
 }
 
 void sasl_request_continue(struct sasl_request *req, const char *data, size_t len)

@@ -13,6 +13,7 @@
 
 struct sasl_client;
 struct authd;
+struct passdb_pending;
 
 struct sasl_request {
 	struct sasl_request *next;
@@ -22,6 +23,7 @@ struct sasl_request {
 	int step;		/* LOGIN: 0 = wants user name, 1 = wants password */
 	bool waiting;		/* a CONT from the client is expected */
 	uint64_t fail_timer;	/* delayed FAIL pending */
+	struct passdb_pending *checking; /* password being verified */
 	char mech_name[16];
 	char service[32];
 	char rip[64];

@@ -43,6 +43,7 @@ const struct conf_setting conf_settings[] = {
 	G("auth_username_format", CONF_STR, "%Lu", SVC_AUTHD, "how a login name is normalized before lookup (%Lu lowercases)"),
 	G("auth_max_request_size", CONF_SIZE, "16k", SVC_AUTHD, "longest line accepted on authd's sockets"),
 	G("auth_client_timeout", CONF_TIME, "5m", SVC_AUTHD, "idle timeout of connections to authd"),
+	G("auth_worker_max_count", CONF_INT, "0", SVC_AUTHD, "threads verifying password hashes (0: one per CPU)"),
 	G("auth_client_limit", CONF_INT, "1000", SVC_AUTHD, "connections authd serves at once"),
 	/* per-service keys, inside service NAME { } */
 	S("enabled", CONF_BOOL, "yes", "whether master runs this service"),
