@@ -14,9 +14,12 @@
 #include "ipc.h"
 #include "log.h"
 
+/* Copy a client-supplied value, cut to the field's size. */
 static void copy_param(char *dst, size_t size, const char *value)
 {
-	snprintf(dst, size, "%s", value);
+	size_t len = strnlen(value, size - 1);
+	memcpy(dst, value, len);
+	dst[len] = '\0';
 }
 
 struct sasl_request *sasl_request_new(struct sasl_client *cl, unsigned id, const char *mech,

@@ -1,6 +1,7 @@
 /* authcmd: ternctl's authd clients: "auth test" over the SASL socket
  * (Dovecot auth protocol, PLAIN), "user" over the userdb socket
  * (auth-master USER) and "lookup" over the socketmap socket. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,12 +53,15 @@ int ctl_auth_test(const struct conf *conf, const char *user, const char *passwor
 		return 2;
 	}
 	close(fd);
-	if (strncmp(line, "OK\t", 3) == 0) {
-		printf("auth succeeded: %s\n", line + 3);
-		return 0;
-	}
-	printf("auth failed: %s\n", strncmp(line, "FAIL\t", 5) == 0 ? line + 5 : line);
-	return 1;
+	/* "OK\t1\tuser=x" -> "auth succeeded: user=x" */
+	char *f[16];
+	int n = ipc_split_fields(line, strlen(line), f, NULL, 16);
+	bool ok = n >= 2 && strcmp(f[0], "OK") == 0;
+	printf("auth %s:", ok ? "succeeded" : "failed");
+	for (int i = 2; i < n; i++)
+		printf(" %s", f[i]);
+	printf("\n");
+	return ok ? 0 : 1;
 }
 
 int ctl_user(const struct conf *conf, const char *user)
