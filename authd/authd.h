@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "conn.h"
 #include "directory.h"
 #include "hash_pool.h"
 #include "ev.h"
@@ -27,6 +28,12 @@ struct authd {
 
 /* Shortcut for the current config. */
 static inline const struct conf *authd_conf(const struct authd *a) { return a->ctx->conf; }
+
+/* A conn for a new client of authd with its limits (auth_max_request_size
+ * unless max_line is given, auth_client_timeout). When it cannot be made,
+ * `client` is freed and NULL returned (the fd is closed either way). */
+struct conn *authd_conn_new(struct authd *a, int fd, const char *peer,
+			    const struct conn_handlers *h, void *client, size_t max_line);
 
 void sasl_server_accept(struct authd *a, int fd, const char *peer);
 void userdb_server_accept(struct authd *a, int fd, const char *peer);

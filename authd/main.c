@@ -40,6 +40,19 @@ static int authd_init(struct service_ctx *ctx)
 	return 0;
 }
 
+struct conn *authd_conn_new(struct authd *a, int fd, const char *peer,
+			    const struct conn_handlers *h, void *client, size_t max_line)
+{
+	const struct conf *conf = authd_conf(a);
+	if (max_line == 0)
+		max_line = conf_size(conf, NULL, "auth_max_request_size");
+	struct conn *c = conn_new(a->ctx->loop, fd, peer, h, client, max_line,
+				  conf_time_ms(conf, NULL, "auth_client_timeout"));
+	if (c == NULL)
+		free(client);
+	return c;
+}
+
 static void authd_accept(struct service_ctx *ctx, const struct service_listener *l, int fd,
 			 const char *peer)
 {

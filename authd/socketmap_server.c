@@ -156,8 +156,5 @@ void socketmap_server_accept(struct authd *a, int fd, const char *peer)
 		return;
 	}
 	cl->a = a;
-	cl->c = conn_new(a->ctx->loop, fd, peer, &handlers, cl, SOCKETMAP_MAX_REQUEST + 16,
-			 conf_time_ms(authd_conf(a), NULL, "auth_client_timeout"));
-	if (cl->c == NULL)
-		free(cl);
+	cl->c = authd_conn_new(a, fd, peer, &handlers, cl, SOCKETMAP_MAX_REQUEST + 16);
 }

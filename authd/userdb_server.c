@@ -160,13 +160,8 @@ void userdb_server_accept(struct authd *a, int fd, const char *peer)
 		return;
 	}
 	cl->a = a;
-	const struct conf *conf = authd_conf(a);
-	cl->c = conn_new(a->ctx->loop, fd, peer, &handlers, cl,
-			 conf_size(conf, NULL, "auth_max_request_size"),
-			 conf_time_ms(conf, NULL, "auth_client_timeout"));
-	if (cl->c == NULL) {
-		free(cl);
+	cl->c = authd_conn_new(a, fd, peer, &handlers, cl, 0);
+	if (cl->c == NULL)
 		return;
-	}
 	conn_printf(cl->c, "VERSION\t1\t1\nSPID\t%ld\n", (long)getpid());
 }

@@ -11,12 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
+#include <sys/signalfd.h> /* struct signalfd_siginfo */
 #include <unistd.h>
 
 #include "conn.h"
 #include "log.h"
 #include "net.h"
+#include "signals.h"
 
 struct skeleton {
 	const struct service_def *def;
@@ -181,22 +182,9 @@ static void on_signal(struct ev_loop *loop, int fd, unsigned events, void *arg)
 
 static int setup_signals(struct skeleton *sk)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	signal(SIGPIPE, SIG_IGN);
-	/* an inherited SIG_IGN would discard these before the signalfd */
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	sk->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sk->signal_fd < 0)
-		return -1;
-	return ev_io_set(sk->ctx.loop, sk->signal_fd, EV_READ, on_signal, sk);
+	static const int watched[] = { SIGTERM, SIGINT, SIGHUP };
+	sk->signal_fd = signals_watch(sk->ctx.loop, watched, 3, on_signal, sk);
+	return sk->signal_fd < 0 ? -1 : 0;
 }
 
 static int start(struct skeleton *sk, const char *config_path)

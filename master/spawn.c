@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "master.h"
+#include "signals.h"
 
 /* In the child: move listener fds to 3.. and clear close-on-exec on them. */
 static void child_setup_fds(struct master_service *svc, char *env, size_t envsize)
@@ -47,9 +48,7 @@ int master_spawn(struct master *m, struct master_service *svc)
 	}
 	if (pid == 0) {
 		char env_listen[1024], env_master[64];
-		sigset_t all;
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
+		signals_reset_mask();
 		setpgid(0, 0);
 		child_setup_fds(svc, env_listen, sizeof(env_listen));
 		snprintf(env_master, sizeof(env_master), "%ld", (long)getppid());

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "master.h"
+#include "signals.h"
 
 #define QUICK_CRASH_MS 10000 /* a child that dies sooner counts toward backoff */
 
@@ -188,21 +189,7 @@ static void on_signal(struct ev_loop *loop, int fd, unsigned events, void *arg)
 
 int master_setup_signals(struct master *m)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	signal(SIGPIPE, SIG_IGN);
-	/* an inherited SIG_IGN would discard these before the signalfd */
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	m->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (m->signal_fd < 0)
-		return -1;
-	return ev_io_set(m->loop, m->signal_fd, EV_READ, on_signal, m);
+	static const int watched[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
+	m->signal_fd = signals_watch(m->loop, watched, 4, on_signal, m);
+	return m->signal_fd < 0 ? -1 : 0;
 }
