@@ -187,14 +187,33 @@ def openssl_sha512(password):
 
 # ---------------------------------------------------------------- sockets
 
+def unix_connect(path, timeout=5.0):
+    """Connect to a unix stream socket; a full listen backlog (EAGAIN, as a
+    socket with a timeout is non-blocking) is retried until timeout, like a
+    blocking connect would wait."""
+    end = time.monotonic() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(path)
+            return s
+        except BlockingIOError:
+            s.close()
+            if time.monotonic() >= end:
+                raise
+            time.sleep(0.005)
+        except OSError:
+            s.close()
+            raise
+
+
 class LineSock:
     """A unix stream socket read line by line (\\n-terminated)."""
 
     def __init__(self, path, timeout=5.0):
         self.path = path
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(timeout)
-        self.s.connect(path)
+        self.s = unix_connect(path, timeout)
         self.buf = b""
         self.eof = False
 
@@ -442,9 +461,7 @@ class SocketmapClient:
     """Postfix socketmap client: netstring requests and replies."""
 
     def __init__(self, path, timeout=5.0):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(timeout)
-        self.s.connect(path)
+        self.s = unix_connect(path, timeout)
         self.buf = b""
         self.eof = False
 
@@ -546,7 +563,7 @@ class Tern:
     """One temporary installation and its running master."""
 
     def __init__(self, t, name="tern", settings=None, authd_extra=(), extra_users=(),
-                 argon=True):
+                 argon=True, extra_aliases=""):
         self.t = t
         self.failed_at_start = t.failed
         self.dir = tempfile.mkdtemp(prefix="tern-it-%s-" % name)
@@ -569,6 +586,7 @@ class Tern:
         self.argon_hash = None
         self.argon = argon
         self.extra_users = list(extra_users)
+        self.extra_aliases = extra_aliases
         if IS_ROOT:
             ensure_system_user(AUTH_USER)
             ensure_system_user(MAIL_USER)
@@ -619,7 +637,7 @@ class Tern:
 
     def write_data(self):
         self.write_file("passwd", "\n".join(self.passwd_lines()) + "\n")
-        self.write_file("aliases", ALIASES)
+        self.write_file("aliases", ALIASES + self.extra_aliases)
         self.write_file("alias_domains", ALIAS_DOMAINS)
 
     def add_user(self, line):
@@ -850,6 +868,9 @@ class Tern:
         """Stop master, check for leftovers and sanitizer reports, dump the
         logs if any check failed, remove the directory."""
         if self.proc and self.proc.poll() is None:
+            # let authd see the close of the tests' last connections first:
+            # open connections at SIGTERM are tested on purpose in test_master
+            time.sleep(0.3)
             self.stop()
         left = self.kill_leftovers()
         self.t.ok("no process of the installation left at the end", not left,

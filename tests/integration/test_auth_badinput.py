@@ -220,11 +220,34 @@ def test_bad_bytes_in_user(t, tern):
     fresh_ok(t, tern, "hostile bytes in user names")
 
 
+def test_many_connections(t, tern):
+    conns = []
+    try:
+        for _ in range(200):
+            conns.append(h.AuthClient(tern.client_sock, handshake=False))
+        for c in conns:
+            c.send("VERSION\t1\t2\nCPID\t1\n" + c.auth_line(
+                1, "PLAIN", h.plain_resp("demo@example.test", "demo")) + "\n")
+        res = []
+        for c in conns:
+            try:
+                c.read_handshake(10.0)
+                res.append(c.read_reply(1, 10.0).cmd)
+            except OSError as e:
+                res.append(str(e))
+        bad = [r for r in res if r != "OK"]
+        t.ok("200 simultaneous connections all authenticate", not bad, bad[:5])
+    finally:
+        for c in conns:
+            c.close()
+    fresh_ok(t, tern, "200 simultaneous connections")
+
+
 def main():
     h.main_with("auth_badinput", [
         test_baseline, test_handshake_errors, test_malformed_auth, test_duplicate_id,
         test_overlong, test_vanishing_clients, test_slow_client_while_others_served,
-        test_bad_bytes_in_user,
+        test_bad_bytes_in_user, test_many_connections,
     ])
 
 

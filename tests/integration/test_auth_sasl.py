@@ -325,13 +325,38 @@ def test_hostile_user_in_log(t, tern):
     t.ok("a newline in the user name cannot forge a log line", not forged, forged)
 
 
+def test_extra_fields(t, tern):
+    """passwd extra fields from the directory contract: nologin, nodelay,
+    nopassword."""
+    c = h.AuthClient(tern.client_sock)
+    try:
+        r = c.auth_plain("nologin@example.test", "nl")
+        t.eq("nologin user with the right password -> FAIL", r.cmd, "FAIL")
+        r = c.auth_plain("nodelay@example.test", "wrong")
+        t.eq("nodelay user, wrong password -> FAIL", r.cmd, "FAIL")
+        t.ok("nodelay user: failure not delayed", r.elapsed < DELAY - 0.05, r)
+        r = c.auth_plain("nodelay@example.test", "nd")
+        t.eq("nodelay user, right password -> OK", r.cmd, "OK")
+        r = c.auth_plain("nopw@example.test", "anything at all")
+        t.eq("nopassword user -> OK with any password", r.cmd, "OK")
+    finally:
+        c.close()
+
+
+EXTRA_USERS = [
+    "nologin@example.test:{PLAIN}nl::::::nologin",
+    "nodelay@example.test:{PLAIN}nd::::::nodelay",
+    "nopw@example.test:::::::nopassword",
+]
+
+
 def main():
     h.main_with("auth_sasl", [
         test_handshake, test_plain_schemes, test_plain_failures, test_malformed_base64,
         test_login, test_plain_cont_flow, test_cancel, test_authzid, test_case_insensitive,
         test_unknown_mech, test_pipelined, test_concurrent_connections, test_log_lines,
-        test_hostile_user_in_log,
-    ])
+        test_hostile_user_in_log, test_extra_fields,
+    ], extra_users=EXTRA_USERS)
 
 
 if __name__ == "__main__":

@@ -149,6 +149,44 @@ def test_sighup_changed(t, tern):
     print("# note: after a config-change restart status says: %s" % st, flush=True)
 
 
+def test_sighup_bad_config(t, tern):
+    old = tern.authd_pid()
+    good = tern.read_file(tern.conf_path)
+    tern.write_file(tern.conf_path, good + "bogus_setting_on_reload = 1\n")
+    since = tern.log_size()
+    tern.signal(signal.SIGHUP)
+    time.sleep(1.0)
+    t.ok("SIGHUP with a broken config: master keeps running", tern.proc.poll() is None)
+    t.eq("SIGHUP with a broken config: authd untouched", tern.authd_pid(), old)
+    line = tern.wait_log(re.escape(tern.conf_path) + r":\d+:", 2.0, since)
+    t.ok("SIGHUP with a broken config: the error (file:line) is logged", line,
+         tern.log_text()[since:][-500:])
+    c = h.AuthClient(tern.client_sock)
+    t.eq("SIGHUP with a broken config: service goes on", c.auth_plain(
+        "demo@example.test", "demo").cmd, "OK")
+    c.close()
+    tern.write_file(tern.conf_path, good)
+    tern.signal(signal.SIGHUP)
+    time.sleep(0.5)
+    t.ok("config repaired: master still running", tern.proc.poll() is None)
+
+
+def test_sighup_storm(t, tern):
+    old = tern.authd_pid()
+    c = h.AuthClient(tern.client_sock)
+    for _ in range(25):
+        tern.signal(signal.SIGHUP)
+        time.sleep(0.01)
+    time.sleep(1.0)
+    t.ok("25 SIGHUPs in a row: master survives", tern.proc.poll() is None)
+    t.eq("25 SIGHUPs in a row: authd survives (same pid)", tern.authd_pid(), old)
+    t.eq("25 SIGHUPs in a row: old connection still works",
+         c.auth_plain("demo@example.test", "demo").cmd, "OK")
+    c.close()
+    st = tern.status().get("authd", {})
+    t.eq("25 SIGHUPs in a row: authd state=running", st.get("state"), "running")
+
+
 def write_bad(tern, name, text):
     return tern.write_file(name, text)
 
@@ -289,7 +327,10 @@ def test_ternctl_stop(t, tern):
             master_gone_at = time.monotonic()
         if ctl_done_at is None and ctl.poll() is not None:
             ctl_done_at = time.monotonic()
-            master_gone_when_ctl_done = tern.proc.poll() is not None
+            # master's exit closes the control connection a moment before
+            # it becomes reapable: allow 200ms for that
+            master_gone_when_ctl_done = h.wait_until(
+                lambda: tern.proc.poll() is not None, 0.2, 0.005)
         if master_gone_at is not None and ctl_done_at is not None:
             break
         time.sleep(0.01)
@@ -308,11 +349,69 @@ def test_ternctl_stop(t, tern):
     check_stopped(t, tern, "ternctl stop", tern.proc.poll(), elapsed, kids)
 
 
+def test_sigterm_during_restart_delay(t, tern):
+    if not restart(t, tern, "SIGTERM during restart delay"):
+        return
+    pid = tern.authd_pid()
+    kids = h.children_of(tern.pid)
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.05)  # master has seen the crash and waits restart_delay
+    rc, elapsed = tern.stop(timeout=SHUTDOWN_TIMEOUT + 5)
+    check_stopped(t, tern, "SIGTERM during restart delay", rc, elapsed, kids)
+
+
+def test_start_over_stale_sockets(t, tern):
+    if not restart(t, tern, "master crash"):
+        return
+    kids = h.children_of(tern.pid)
+    tern.proc.kill()
+    tern.proc.wait()
+    time.sleep(0.5)
+    orphans = [k for k in kids if h.pid_alive(k)]
+    print("# note: after master was SIGKILLed, its children still alive: %s" % orphans,
+          flush=True)
+    for k in orphans:  # ours: started by our master
+        os.kill(k, signal.SIGKILL)
+    print("# note: stale client socket present: %s" % os.path.exists(tern.client_sock),
+          flush=True)
+    ok = tern.start()
+    t.ok("master starts again over stale sockets and pid file", ok)
+    if ok:
+        c = h.AuthClient(tern.client_sock)
+        t.eq("service works after the crash restart",
+             c.auth_plain("demo@example.test", "demo").cmd, "OK")
+        c.close()
+        rc, elapsed = tern.stop()
+        t.eq("and stops cleanly", rc, 0)
+
+
+def test_enabled_no(t, tern):
+    tern.authd_extra = ["enabled = no"]
+    tern.write_conf()
+    r = tern.ternctl("config", "check")
+    t.eq("config with enabled = no passes config check", r.returncode, 0)
+    if not tern.start(wait=False):
+        return
+    time.sleep(1.0)
+    t.ok("enabled = no: master runs", tern.proc.poll() is None)
+    kids = [k for k in h.children_of(tern.pid) if h.pid_alive(k)]
+    t.ok("enabled = no: authd not spawned", not kids, [(k, h.proc_cmdline(k)) for k in kids])
+    st = tern.status().get("authd", {})
+    t.ok("enabled = no: status shows no running authd", st.get("state") != "running", st)
+    tern.authd_extra = []
+    tern.write_conf()
+    tern.signal(signal.SIGHUP)
+    t.ok("enabled back to yes + SIGHUP: authd starts and serves", tern.wait_ready(5.0))
+    rc, elapsed = tern.stop()
+    t.eq("enabled toggle: master stops cleanly", rc, 0)
+
+
 def main():
     h.main_with("master", [
         test_status, test_kill9_restart, test_sighup_passwd, test_sighup_unchanged,
-        test_sighup_changed, test_config_check, test_master_refuses_bad_config,
-        test_sigterm, test_sigint, test_ternctl_stop,
+        test_sighup_changed, test_sighup_bad_config, test_sighup_storm, test_config_check,
+        test_master_refuses_bad_config, test_sigterm, test_sigint, test_ternctl_stop,
+        test_sigterm_during_restart_delay, test_start_over_stale_sockets, test_enabled_no,
     ])
 
 

@@ -221,10 +221,41 @@ def test_idle_and_concurrent(t, tern):
             c.close()
 
 
+def test_big_expansion(t, tern):
+    r = q(tern, "alias", "big@example.test")
+    got = h.split_targets(r)
+    t.ok("alias with %d targets: all of them or TEMP, never a cut list" % BIG,
+         (got is not None and len(got) == BIG) or (r or "").startswith("TEMP"),
+         "%d targets" % len(got) if got else r)
+    r = q(tern, "resolve", "big@example.test")
+    got = h.split_targets(r)
+    t.ok("resolve to %d addresses: all of them or TEMP, never a cut list" % BIG,
+         (got is not None and len(got) == BIG) or (r or "").startswith("TEMP"),
+         "%d targets" % len(got) if got else r)
+    r = q(tern, "resolve", "huge@example.test")
+    t.ok("resolve beyond virtual_alias_expansion_limit (1000) -> TEMP",
+         (r or "").startswith("TEMP"), (r or "")[:100])
+    r = q(tern, "resolve", "deep0@example.test")
+    t.ok("alias chain deeper than virtual_alias_recursion_limit (100) -> TEMP",
+         (r or "").startswith("TEMP"), (r or "")[:100])
+
+
+BIG = 600
+
+
+def extra_aliases():
+    lines = ["big@example.test " + ", ".join("u%d@elsewhere.test" % i for i in range(BIG)),
+             "huge@example.test " + ", ".join("h%d@elsewhere.test" % i for i in range(1200))]
+    lines += ["deep%d@example.test deep%d@example.test" % (i, i + 1) for i in range(150)]
+    lines.append("deep150@example.test demo@example.test")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     h.main_with("socketmap", [test_domain, test_mailbox, test_alias, test_resolve,
                               test_unknown_map, test_pipelined, test_malformed,
-                              test_idle_and_concurrent])
+                              test_idle_and_concurrent, test_big_expansion],
+                extra_aliases=extra_aliases())
 
 
 if __name__ == "__main__":
