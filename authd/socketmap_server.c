@@ -2,7 +2,7 @@
  * socket: netstring requests "<map> <key>", netstring replies "OK <value>",
  * "NOTFOUND ", "TEMP <reason>" or "PERM <reason>". Maps: domain, mailbox,
  * alias (one level, as Postfix's virtual_alias_maps: Postfix recurses
- * itself) and resolve (tern's full expansion, see directory_resolve).
+ * itself; see postfix_alias.c) and resolve (tern's full expansion, see directory_resolve).
  * Invariants: a malformed netstring or a request over the limit is logged
  * and ends that connection only; keys with control bytes or over the
  * address limit are NOTFOUND without a lookup. */
@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "ipc.h"
 #include "log.h"
+#include "postfix_alias.h"
 
 #define SOCKETMAP_MAX_REQUEST 100000 /* Postfix's socketmap limit */
 #define SOCKETMAP_MAX_REPLY 100000
@@ -74,7 +75,7 @@ static void answer(struct authd *a, const char *map, const char *key, size_t key
 	} else if (strcmp(map, "mailbox") == 0) {
 		r = mailbox_path(a, key, value, sizeof(value));
 	} else if (strcmp(map, "alias") == 0) {
-		r = directory_alias(a->dir, key, value, sizeof(value));
+		r = postfix_alias_lookup(a->dir, key, value, sizeof(value));
 	} else if (strcmp(map, "resolve") == 0) {
 		r = directory_resolve(a->dir, key, value, sizeof(value));
 	} else {

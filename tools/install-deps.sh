@@ -14,6 +14,12 @@ if [ -n "$missing" ]; then
 	fi
 	echo "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	case " $missing " in
+	*" postfix "*)
+		# no debconf dialog: install the binaries, leave main.cf alone
+		echo "postfix postfix/main_mailer_type select No configuration" |
+			debconf-set-selections ;;
+	esac
 	apt-get update -q || true
 	apt-get install -y -q --no-install-recommends $missing
 fi

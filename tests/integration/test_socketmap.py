@@ -63,9 +63,16 @@ def test_alias(t, tern):
          ["demo@example.test", "other@other.test"])
     r = q(tern, "alias", "mixed@example.test")
     t.eq("alias keys are lowercased on load", h.split_targets(r), ["crypt@example.test"])
-    for k in ("demo@example.test", "nobody@example.test", "@example.test"):
+    for k in ("nobody@example.test", "@example.test", "nobody@alias.test"):
         r = q(tern, "alias", k)
         t.ok("alias %s -> NOTFOUND" % k, is_notfound(r), r)
+    # Postfix-shaped answers (Postfix recurses over this map itself):
+    t.eq("alias of a mailbox is the mailbox itself (beats a catch-all)",
+         q(tern, "alias", "other@other.test"), "OK other@other.test")
+    t.eq("alias of a mailbox, mixed case -> lowercased",
+         q(tern, "alias", "Demo@Example.TEST"), "OK demo@example.test")
+    t.eq("alias domain address -> the target domain's address",
+         q(tern, "alias", "demo@alias.test"), "OK demo@example.test")
 
 
 def test_resolve(t, tern):
