@@ -12,7 +12,8 @@ DESTDIR    ?=
 CMAKE_FLAGS ?=
 
 DEBIAN_PACKAGES = build-essential cmake pkg-config libssl-dev libmariadb-dev \
-	libsodium-dev check libcrypt-dev python3 openssl clang mariadb-server swaks
+	libsodium-dev check libcrypt-dev python3 openssl clang mariadb-server swaks \
+	postfix dovecot-core
 
 .PHONY: all deps build run check bench install clean
 
@@ -31,7 +32,10 @@ run: build
 	sh tools/make-run.sh $(BUILD)
 
 check: deps
-	cmake -S . -B $(CHECK_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTERN_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake -S . -B build-fuzz -DTERN_FUZZ=ON -DCMAKE_C_COMPILER=clang
+	cmake --build build-fuzz -j$(JOBS) --target $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+	cmake -S . -B $(CHECK_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTERN_SANITIZE=ON \
+		-DTERN_FUZZ_SMOKE_DIR=$(abspath build-fuzz/fuzz) $(CMAKE_FLAGS)
 	cmake --build $(CHECK_BUILD) -j$(JOBS)
 	cd $(CHECK_BUILD) && ctest --output-on-failure --timeout 600
 
