@@ -83,6 +83,21 @@ void passdb_cancel(struct passdb_pending *p)
 	free(p);
 }
 
+/* A cheap scheme (PLAIN, digests): verified here, answered at once. */
+static enum passdb_result check_inline(struct dir_user *u, enum dir_result found,
+				       const char *user, const char *password, size_t len,
+				       const char **reason_r, bool *nodelay_r)
+{
+	struct passdb_pending p = { .nodelay = u->nodelay, .unknown_user = found == DIR_NOTFOUND };
+	snprintf(p.user, sizeof(p.user), "%s", user);
+	const char *scheme = NULL;
+	enum pw_result r = pw_verify(u->password, password, len,
+				     u->scheme_default[0] ? u->scheme_default : NULL, user, &scheme);
+	memset(u->password, 0, sizeof(u->password));
+	*nodelay_r = u->nodelay;
+	return judge(&p, r, scheme, reason_r);
+}
+
 /* Answers that need no hashing: refusals decided by the record itself. */
 static enum passdb_result decide_without_hash(const struct dir_user *u, const char **reason_r)
 {
@@ -116,6 +131,10 @@ enum passdb_result passdb_check(struct authd *a, const char *login, const char *
 		*nodelay_r = u.nodelay;
 		return decide_without_hash(&u, reason_r);
 	}
+	const char *stored = found == DIR_FOUND ? u.password : dummy_hash;
+	const char *scheme = u.scheme_default[0] ? u.scheme_default : NULL;
+	if (!pw_is_expensive(stored, scheme)) /* microseconds: no thread hand-off */
+		return check_inline(&u, found, user_r, password, password_len, reason_r, nodelay_r);
 	struct passdb_pending *p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		*reason_r = "out-of-memory";
@@ -124,9 +143,8 @@ enum passdb_result passdb_check(struct authd *a, const char *login, const char *
 	*p = (struct passdb_pending){ .a = a, .done = done, .ctx = ctx, .nodelay = u.nodelay,
 				      .unknown_user = found == DIR_NOTFOUND };
 	snprintf(p->user, sizeof(p->user), "%s", user_r);
-	p->job = hash_pool_submit(a->hashes, found == DIR_FOUND ? u.password : dummy_hash, password,
-				  password_len, u.scheme_default[0] ? u.scheme_default : NULL,
-				  user_r, verified, p);
+	p->job = hash_pool_submit(a->hashes, stored, password, password_len, scheme, user_r,
+				  verified, p);
 	memset(u.password, 0, sizeof(u.password));
 	if (p->job == NULL) {
 		free(p);

@@ -445,6 +445,16 @@ int pw_make(const char *scheme, const char *password, char *out, size_t outsize)
 	return ret;
 }
 
+bool pw_is_expensive(const char *stored, const char *default_scheme)
+{
+	struct pw_spec spec;
+	const char *data;
+	if (stored == NULL || stored_split(stored, default_scheme, &spec, &data) < 0)
+		return false; /* unknown: answered at once, without hashing */
+	return spec.s->kind == PK_CRYPT || spec.s->kind == PK_ARGON2I ||
+	       spec.s->kind == PK_ARGON2ID;
+}
+
 const char *pw_scheme_list(void)
 {
 	return "PLAIN CLEAR CLEARTEXT CRYPT MD5-CRYPT SHA256-CRYPT SHA512-CRYPT BLF-CRYPT "

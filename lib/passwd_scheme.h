@@ -6,6 +6,7 @@
  * is logged; intermediate buffers holding secrets are wiped. */
 #ifndef TERN_PASSWD_SCHEME_H
 #define TERN_PASSWD_SCHEME_H
+#include <stdbool.h>
 #include <stddef.h>
 
 enum pw_result {
@@ -29,6 +30,11 @@ enum pw_result pw_verify(const char *stored, const char *password, size_t len,
  * "ARGON2I", "PLAIN", ...), written as "{SCHEME}..." into out. Returns 0,
  * or -1 for an unknown scheme, a failure or a too small out. */
 int pw_make(const char *scheme, const char *password, char *out, size_t outsize);
+
+/* True when verifying against `stored` is deliberately slow (crypt(3)
+ * schemes, Argon2): worth running off the event loop. Plain and digest
+ * schemes cost microseconds. */
+bool pw_is_expensive(const char *stored, const char *default_scheme);
 
 /* Space-separated list of schemes pw_verify knows (for ternctl and docs). */
 const char *pw_scheme_list(void);

@@ -284,6 +284,34 @@ START_TEST(test_scheme_list)
 }
 END_TEST
 
+/* Which stored values go to the hash threads and which are checked inline. */
+START_TEST(test_is_expensive)
+{
+	static const struct {
+		const char *stored, *def;
+		bool expensive;
+	} cases[] = {
+		{ "{PLAIN}x", NULL, false },
+		{ "{SSHA512}abcd", NULL, false },
+		{ "{PLAIN-MD5}00", NULL, false },
+		{ "{SHA512-CRYPT}$6$s$h", NULL, true },
+		{ "{BLF-CRYPT.B64}JDJ5", NULL, true },
+		{ "$6$salt$hash", NULL, true },
+		{ "$2y$10$abc", NULL, true },
+		{ "$argon2id$v=19$m=65536", NULL, true },
+		{ "{ARGON2I}$argon2i$v=19", NULL, true },
+		{ "plaintext", NULL, false },
+		{ "plaintext", "SHA512-CRYPT", true },
+		{ "{NOSUCH}x", NULL, false },
+		{ "", NULL, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(pw_is_expensive(cases[i].stored, cases[i].def) == cases[i].expensive,
+			      "case %zu (%s)", i, cases[i].stored);
+	ck_assert(!pw_is_expensive(NULL, NULL));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("passwd_scheme");
@@ -299,6 +327,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_make, 0, (int)(sizeof(makes) / sizeof(makes[0])));
 	tcase_add_test(tc, test_make_errors);
 	tcase_add_test(tc, test_scheme_list);
+	tcase_add_test(tc, test_is_expensive);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
