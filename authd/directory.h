@@ -36,6 +36,7 @@ struct dir_user {
 	bool nopassword;  /* extra field "nopassword" */
 	bool nologin;	  /* extra field "nologin": refuse login */
 	bool nodelay;	  /* extra field "nodelay": no failure delay */
+	char allow_nets[256]; /* extra field allow_nets: comma-separated CIDRs, "" = any */
 	size_t extra_count;
 	char extra[DIR_MAX_EXTRA][256];
 };

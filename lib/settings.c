@@ -27,9 +27,11 @@ const struct conf_setting conf_settings[] = {
 	G("control_socket", CONF_STR, "master.ctl", SVC_MASTER, "master's control socket for ternctl (root only, mode 0600), relative to run_directory"),
 	/* the directory (authd) */
 	G("passwd_file", CONF_STR, "/etc/tern/passwd", SVC_AUTHD, "users in Dovecot passwd-file format: user:{SCHEME}hash:uid:gid::home::extra_fields"),
+	G("dovecot_sql_file", CONF_STR, "", SVC_AUTHD, "Dovecot's dovecot-sql.conf.ext: when set, logins and user lookups use its queries instead of passwd_file"),
 	G("default_pass_scheme", CONF_STR, "PLAIN", SVC_AUTHD, "scheme of stored passwords that carry no {SCHEME} prefix (Dovecot's name)"),
-	G("virtual_mailbox_domains", CONF_LIST, "", SVC_AUTHD, "our domains: names, /file (one per line) or texthash:/file"),
-	G("virtual_alias_maps", CONF_LIST, "", SVC_AUTHD, "alias tables, texthash:/file: 'address target, target' and '@domain target' (catch-all)"),
+	G("virtual_mailbox_domains", CONF_LIST, "", SVC_AUTHD, "our domains: names, /file (one per line), texthash:/file or mysql:/file.cf"),
+	G("virtual_mailbox_maps", CONF_LIST, "", SVC_AUTHD, "mailbox tables, mysql:/file.cf or texthash:/file (empty: the users of passwd_file / dovecot_sql_file)"),
+	G("virtual_alias_maps", CONF_LIST, "", SVC_AUTHD, "alias tables, texthash:/file or mysql:/file.cf: 'address target, target' and '@domain target' (catch-all)"),
 	G("alias_domain_maps", CONF_LIST, "", SVC_AUTHD, "alias-domain tables, texthash:/file: 'alias.domain target.domain'"),
 	G("recipient_delimiter", CONF_STR, "+", SVC_AUTHD | SVC_LMTPD | SVC_SMTPD, "separator of address extensions (user+detail); empty disables"),
 	G("virtual_alias_recursion_limit", CONF_INT, "100", SVC_AUTHD, "maximal nesting of alias expansion"),
@@ -44,6 +46,9 @@ const struct conf_setting conf_settings[] = {
 	G("auth_max_request_size", CONF_SIZE, "16k", SVC_AUTHD, "longest line accepted on authd's sockets"),
 	G("auth_client_timeout", CONF_TIME, "5m", SVC_AUTHD, "idle timeout of connections to authd"),
 	G("auth_worker_max_count", CONF_INT, "0", SVC_AUTHD, "threads verifying password hashes (0: one per CPU)"),
+	G("auth_cache_ttl", CONF_TIME, "5s", SVC_AUTHD, "how long a found SQL lookup result is reused (0: no cache)"),
+	G("auth_cache_negative_ttl", CONF_TIME, "5s", SVC_AUTHD, "how long a not-found SQL lookup result is reused (0: not cached)"),
+	G("auth_cache_size", CONF_SIZE, "10M", SVC_AUTHD, "memory for cached SQL lookup results (0: no cache)"),
 	G("auth_client_limit", CONF_INT, "1000", SVC_AUTHD, "connections authd serves at once"),
 	/* per-service keys, inside service NAME { } */
 	S("enabled", CONF_BOOL, "yes", "whether master runs this service"),
