@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "directory.h"
 #include "hash_pool.h"
+#include "workpool.h"
 #include "ev.h"
 #include "service.h"
 
@@ -23,6 +24,7 @@ struct authd {
 	char cookie[33];	/* hex, sent to auth clients */
 	unsigned next_cuid;
 	struct hash_pool *hashes;	/* password verification workers */
+	struct workpool *lookups;	/* blocking (SQL) directory lookups */
 	size_t pending;		/* requests in flight (delayed failures, hashing) */
 };
 
@@ -34,6 +36,13 @@ static inline const struct conf *authd_conf(const struct authd *a) { return a->c
  * `client` is freed and NULL returned (the fd is closed either way). */
 struct conn *authd_conn_new(struct authd *a, int fd, const char *peer,
 			    const struct conn_handlers *h, void *client, size_t max_line);
+
+/* Run a directory job: when the directory may block (SQL), work() runs on
+ * the lookup pool and done() later on the loop, and the returned job can be
+ * cancelled (done then gets cancelled=true); otherwise both run right here
+ * and NULL is returned. done always frees ctx. */
+struct workpool_job *authd_run(struct authd *a, workpool_work *work, workpool_done *done,
+			       void *ctx);
 
 void sasl_server_accept(struct authd *a, int fd, const char *peer);
 void userdb_server_accept(struct authd *a, int fd, const char *peer);
@@ -49,20 +58,22 @@ enum passdb_result {
 struct passdb_pending;
 /* Outcome of a pending check; `reason` is a short word for the log
  * (password, unknown-user, ...); `nodelay` when the user's record asks for
- * no failure delay. */
+ * no failure delay; `user` the canonical name (the directory's, e.g. the
+ * "user" column of Dovecot's password_query). */
 typedef void passdb_done(enum passdb_result result, const char *reason, bool nodelay,
-			 void *ctx);
+			 const char *user, void *ctx);
 
 /* Check a login. `login` is the name as the client sent it; the normalized
  * name (auth_username_format) goes into user_r (size DIR_MAX_ADDRESS+1).
- * Answers at once (OK, FAIL, TEMP with *reason_r and *nodelay_r set), or
- * PASSDB_PENDING with *pending_r set: done(ctx) is called later from the
- * loop, unless passdb_cancel(*pending_r) comes first. The password hash is
- * verified on a worker thread, so slow schemes do not stall the loop. */
+ * `service` and `rip` (the client's address, for allow_nets) may be "". Answers at once
+ * (OK, FAIL, TEMP with *reason_r and *nodelay_r set), or PASSDB_PENDING with
+ * *pending_r set: done(ctx) is called later from the loop, unless
+ * passdb_cancel(*pending_r) comes first. Slow hashes and SQL lookups run on
+ * worker threads, so they never stall the loop. */
 enum passdb_result passdb_check(struct authd *a, const char *login, const char *password,
-				size_t password_len, char *user_r, const char **reason_r,
-				bool *nodelay_r, passdb_done *done, void *ctx,
-				struct passdb_pending **pending_r);
+				size_t password_len, const char *service, const char *rip, char *user_r,
+				const char **reason_r, bool *nodelay_r, passdb_done *done,
+				void *ctx, struct passdb_pending **pending_r);
 void passdb_cancel(struct passdb_pending *pending);
 /* Normalize a login name per auth_username_format; -1 when it is not a
  * plausible name (empty, too long, control bytes, spaces). */

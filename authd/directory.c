@@ -1,44 +1,22 @@
-/* directory: the embedded file backend behind directory.h: settings parsed
- * at open, data files as dir_sources, single-level lookups (user, domain,
- * alias domain, mailbox, alias). Full resolution is in resolve.c.
+/* directory: the single-level lookups behind directory.h (user, domain,
+ * alias domain, mailbox, alias) over the configured sources: passwd-file or
+ * Dovecot SQL for users, file or SQL maps for the rest. Full resolution is
+ * in resolve.c, settings and reloads in directory_open.c.
  * Invariants: every key is lowercased before lookup; a source that never
- * loaded answers TEMP; sources are searched in configuration order and the
- * first one that cannot answer stops the search with TEMP (as Postfix). */
-#include <grp.h>
-#include <pwd.h>
+ * loaded or cannot be reached answers TEMP; maps are searched in
+ * configuration order and the first one that cannot answer stops the
+ * search with TEMP (as Postfix); file data is only read under the lock. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "conf.h"
-#include "dir_source.h"
 #include "directory_int.h"
 #include "log.h"
-#include "strmap.h"
-
-struct source_list {
-	struct dir_source *v;
-	size_t n;
-};
-
-struct directory {
-	struct dir_source passwd; /* path NULL when passwd_file is empty */
-	struct strmap *domains;	  /* literal virtual_mailbox_domains */
-	struct source_list domain_files, aliases, alias_domains;
-	char default_scheme[32];
-	char mail_home[512], mail_location[512];
-	char delimiters[16];
-	long mail_uid, mail_gid;
-	size_t recursion_limit, expansion_limit;
-	struct timespec last_refresh;
-};
 
 int dir_key_lower(const char *in, char *out)
 {
 	size_t i;
-
 	for (i = 0; in[i]; i++) {
 		if (i == DIR_MAX_ADDRESS)
 			return -1;
@@ -46,262 +24,6 @@ int dir_key_lower(const char *in, char *out)
 	}
 	out[i] = '\0';
 	return 0;
-}
-
-void directory_limits(const struct directory *dir, struct dir_limits *limits_r)
-{
-	limits_r->delimiters = dir->delimiters;
-	limits_r->recursion = dir->recursion_limit;
-	limits_r->expansion = dir->expansion_limit;
-}
-
-static int add_source(struct source_list *l, enum dir_source_kind kind, const char *path)
-{
-	struct dir_source *v = realloc(l->v, (l->n + 1) * sizeof(*v));
-
-	if (!v)
-		return -1;
-	l->v = v;
-	if (dir_source_init(&l->v[l->n], kind, path) < 0)
-		return -1;
-	l->n++;
-	return 0;
-}
-
-/* A table item: "texthash:/abs" or "/abs". */
-static int table_item(const char *setting, const char *item, enum dir_source_kind kind,
-		      struct source_list *l, char *err, size_t errsize)
-{
-	const char *path = strncasecmp(item, "texthash:", 9) == 0 ? item + 9 : item;
-
-	if (path[0] != '/') {
-		snprintf(err, errsize, "%s: unsupported table \"%.200s\" (texthash:/path or /path)",
-			 setting, item);
-		return -1;
-	}
-	if (add_source(l, kind, path) < 0) {
-		snprintf(err, errsize, "%s: out of memory", setting);
-		return -1;
-	}
-	return 0;
-}
-
-static int domain_item(struct directory *dir, const char *item, char *err, size_t errsize)
-{
-	char key[DIR_MAX_ADDRESS + 1];
-
-	if (item[0] == '/')
-		return table_item("virtual_mailbox_domains", item, DSRC_LIST, &dir->domain_files,
-				  err, errsize);
-	if (strchr(item, ':'))
-		return table_item("virtual_mailbox_domains", item, DSRC_KEYS, &dir->domain_files,
-				  err, errsize);
-	if (strlen(item) > 255 || dir_key_lower(item, key) < 0 || strchr(item, '@')) {
-		snprintf(err, errsize, "virtual_mailbox_domains: bad domain \"%.200s\"", item);
-		return -1;
-	}
-	if (strmap_add(dir->domains, key, NULL, NULL) < 0) {
-		snprintf(err, errsize, "virtual_mailbox_domains: out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_tables(struct directory *dir, const struct conf *conf, char *err,
-			size_t errsize)
-{
-	const char *const *items;
-	size_t n;
-
-	n = conf_list(conf, NULL, "virtual_mailbox_domains", &items);
-	for (size_t i = 0; i < n; i++)
-		if (domain_item(dir, items[i], err, errsize) < 0)
-			return -1;
-	n = conf_list(conf, NULL, "virtual_alias_maps", &items);
-	for (size_t i = 0; i < n; i++)
-		if (table_item("virtual_alias_maps", items[i], DSRC_MAP, &dir->aliases, err,
-			       errsize) < 0)
-			return -1;
-	n = conf_list(conf, NULL, "alias_domain_maps", &items);
-	for (size_t i = 0; i < n; i++)
-		if (table_item("alias_domain_maps", items[i], DSRC_MAP, &dir->alias_domains, err,
-			       errsize) < 0)
-			return -1;
-	return 0;
-}
-
-/* mail_uid / mail_gid: a number or a name; -1 (with a warning) if unknown. */
-static long system_id(const char *setting, const char *v, bool group)
-{
-	char buf[16384], *end;
-	unsigned long n;
-
-	if (!v[0])
-		return -1;
-	n = strtoul(v, &end, 10);
-	if (v[0] >= '0' && v[0] <= '9' && !*end && n < 0xffffffffUL)
-		return (long)n;
-	if (group) {
-		struct group gr, *res = NULL;
-
-		if (getgrnam_r(v, &gr, buf, sizeof(buf), &res) == 0 && res)
-			return (long)gr.gr_gid;
-	} else {
-		struct passwd pw, *res = NULL;
-
-		if (getpwnam_r(v, &pw, buf, sizeof(buf), &res) == 0 && res)
-			return (long)pw.pw_uid;
-	}
-	log_warning("directory-config-warning setting=%s value=%s reason=unknown-%s", setting,
-		    log_str(v), group ? "group" : "user");
-	return -1;
-}
-
-static int copy_setting(char *dst, size_t size, const struct conf *conf, const char *key,
-			char *err, size_t errsize)
-{
-	const char *v = conf_str(conf, NULL, key);
-
-	if (!v)
-		v = "";
-	if (strlen(v) >= size) {
-		snprintf(err, errsize, "%s: value too long", key);
-		return -1;
-	}
-	memcpy(dst, v, strlen(v) + 1);
-	return 0;
-}
-
-static int parse_settings(struct directory *dir, const struct conf *conf, char *err,
-			  size_t errsize)
-{
-	char sample[1024];
-	const char *pf = conf_str(conf, NULL, "passwd_file");
-
-	if (copy_setting(dir->default_scheme, sizeof(dir->default_scheme), conf,
-			 "default_pass_scheme", err, errsize) < 0 ||
-	    copy_setting(dir->mail_home, sizeof(dir->mail_home), conf, "mail_home", err,
-			 errsize) < 0 ||
-	    copy_setting(dir->mail_location, sizeof(dir->mail_location), conf, "mail_location",
-			 err, errsize) < 0 ||
-	    copy_setting(dir->delimiters, sizeof(dir->delimiters), conf, "recipient_delimiter",
-			 err, errsize) < 0)
-		return -1;
-	if (conf_expand_user(dir->mail_home, "user@example.org", sample, sizeof(sample)) < 0 ||
-	    conf_expand_user(dir->mail_location, "user@example.org", sample, sizeof(sample)) < 0) {
-		snprintf(err, errsize, "mail_home/mail_location: bad template");
-		return -1;
-	}
-	dir->recursion_limit = conf_int(conf, NULL, "virtual_alias_recursion_limit");
-	dir->expansion_limit = conf_int(conf, NULL, "virtual_alias_expansion_limit");
-	if (dir->recursion_limit == 0 || dir->expansion_limit == 0) {
-		snprintf(err, errsize, "virtual_alias_recursion_limit and "
-				       "virtual_alias_expansion_limit must be at least 1");
-		return -1;
-	}
-	if (dir->expansion_limit > DIR_EXPANSION_MAX)
-		dir->expansion_limit = DIR_EXPANSION_MAX;
-	if (dir->recursion_limit > DIR_RECURSION_MAX)
-		dir->recursion_limit = DIR_RECURSION_MAX;
-	dir->mail_uid = system_id("mail_uid", conf_str(conf, NULL, "mail_uid"), false);
-	dir->mail_gid = system_id("mail_gid", conf_str(conf, NULL, "mail_gid"), true);
-	if (pf && pf[0] && dir_source_init(&dir->passwd, DSRC_PASSWD, pf) < 0) {
-		snprintf(err, errsize, "passwd_file: out of memory");
-		return -1;
-	}
-	return parse_tables(dir, conf, err, errsize);
-}
-
-struct directory *directory_open(const struct conf *conf, char *err, size_t errsize)
-{
-	struct directory *dir = calloc(1, sizeof(*dir));
-
-	if (!dir || !(dir->domains = strmap_new())) {
-		snprintf(err, errsize, "directory: out of memory");
-		free(dir);
-		return NULL;
-	}
-	if (parse_settings(dir, conf, err, errsize) < 0) {
-		directory_free(&dir);
-		return NULL;
-	}
-	(void)directory_reload(dir);
-	clock_gettime(CLOCK_MONOTONIC, &dir->last_refresh);
-	return dir;
-}
-
-static void free_list(struct source_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		dir_source_free(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-void directory_free(struct directory **dirp)
-{
-	struct directory *dir = dirp ? *dirp : NULL;
-
-	if (!dir)
-		return;
-	dir_source_free(&dir->passwd);
-	strmap_free(&dir->domains, NULL);
-	free_list(&dir->domain_files);
-	free_list(&dir->aliases);
-	free_list(&dir->alias_domains);
-	free(dir);
-	*dirp = NULL;
-}
-
-static int reload_list(struct source_list *l)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < l->n; i++)
-		if (dir_source_load(&l->v[i]) < 0)
-			r = -1;
-	return r;
-}
-
-int directory_reload(struct directory *dir)
-{
-	int r = 0;
-
-	if (dir->passwd.path && dir_source_load(&dir->passwd) < 0)
-		r = -1;
-	if (reload_list(&dir->domain_files) < 0)
-		r = -1;
-	if (reload_list(&dir->aliases) < 0)
-		r = -1;
-	if (reload_list(&dir->alias_domains) < 0)
-		r = -1;
-	return r;
-}
-
-void directory_refresh(struct directory *dir)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if ((now.tv_sec - dir->last_refresh.tv_sec) * 1000000000L +
-		    (now.tv_nsec - dir->last_refresh.tv_nsec) < 1000000000L)
-		return;
-	dir->last_refresh = now;
-	(void)directory_reload(dir);
-}
-
-/* First table in l with key: FOUND with *value_r, NOTFOUND, or TEMP at the
- * first table that never loaded. */
-static enum dir_result list_get(const struct source_list *l, const char *key, const char **value_r)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		if (!l->v[i].loaded)
-			return DIR_TEMP;
-		if ((*value_r = texthash_get(l->v[i].th, key)) != NULL)
-			return DIR_FOUND;
-	}
-	return DIR_NOTFOUND;
 }
 
 static int expand(const char *tmpl, const char *user, char *out, size_t size)
@@ -313,20 +35,10 @@ static int expand(const char *tmpl, const char *user, char *out, size_t size)
 	return -1;
 }
 
-enum dir_result directory_user(struct directory *dir, const char *user, struct dir_user *u)
+enum dir_result dir_user_defaults(struct directory *dir, const char *key, struct dir_user *u)
 {
-	char key[DIR_MAX_ADDRESS + 1];
-	enum dir_result r;
-
-	memset(u, 0, sizeof(*u));
-	u->uid = u->gid = -1;
-	if (dir_key_lower(user, key) < 0 || !dir->passwd.path)
-		return DIR_NOTFOUND;
-	if (!dir->passwd.loaded)
-		return DIR_TEMP;
-	if ((r = passwd_file_lookup(dir->passwd.pf, key, u)) != DIR_FOUND)
-		return r;
-	memcpy(u->scheme_default, dir->default_scheme, sizeof(u->scheme_default));
+	if (!u->scheme_default[0])
+		snprintf(u->scheme_default, sizeof(u->scheme_default), "%s", dir->default_scheme);
 	if ((!u->home[0] && expand(dir->mail_home, key, u->home, sizeof(u->home)) < 0) ||
 	    (!u->mail[0] && expand(dir->mail_location, key, u->mail, sizeof(u->mail)) < 0))
 		return DIR_TEMP;
@@ -337,51 +49,123 @@ enum dir_result directory_user(struct directory *dir, const char *user, struct d
 	return DIR_FOUND;
 }
 
+/* The passwd-file record of key (both passdb and userdb fields). */
+static enum dir_result passwd_user(struct directory *dir, const char *key, struct dir_user *u)
+{
+	enum dir_result r = DIR_NOTFOUND;
+	pthread_rwlock_rdlock(&dir->lock);
+	if (!dir->passwd.loaded)
+		r = DIR_TEMP;
+	else
+		r = passwd_file_lookup(dir->passwd.pf, key, u);
+	pthread_rwlock_unlock(&dir->lock);
+	return r;
+}
+
+/* A user from Dovecot's SQL queries, through the cache. */
+static enum dir_result sql_user(struct directory *dir, const char *key, const char *service,
+				const char *rip, struct dir_user *u, bool want_pass)
+{
+	char ckey[DIR_MAX_ADDRESS + 160];
+	size_t len = sizeof(*u);
+	bool found;
+	/* the query may use %s and %r: they are part of what was asked */
+	snprintf(ckey, sizeof(ckey), "%c\001%s\001%.63s\001%.63s", want_pass ? 'P' : 'U', key,
+		 service, rip);
+	if (lookup_cache_get(dir->cache, ckey, u, &len, &found) && len == sizeof(*u))
+		return found ? DIR_FOUND : DIR_NOTFOUND;
+	struct dsql_vars vars = { .user = key, .service = service, .rip = rip };
+	enum dir_result r = want_pass ? dovecot_sql_passdb(dir->sql, &vars, u)
+				      : dovecot_sql_userdb(dir->sql, &vars, u);
+	if (r == DIR_FOUND && !u->user[0])
+		snprintf(u->user, sizeof(u->user), "%s", key);
+	if (r != DIR_TEMP)
+		lookup_cache_put(dir->cache, ckey, u, sizeof(*u), r == DIR_FOUND);
+	return r;
+}
+
+/* Users: want_pass selects Dovecot's password_query over its user_query. */
+static enum dir_result lookup_user(struct directory *dir, const char *user, const char *service,
+				   const char *rip, struct dir_user *u, bool want_pass)
+{
+	char key[DIR_MAX_ADDRESS + 1];
+	enum dir_result r;
+	memset(u, 0, sizeof(*u));
+	u->uid = u->gid = -1;
+	if (dir_key_lower(user, key) < 0)
+		return DIR_NOTFOUND;
+	if (dir->sql) {
+		r = sql_user(dir, key, service, rip, u, want_pass);
+	} else if (dir->passwd.path) {
+		r = passwd_user(dir, key, u);
+	} else {
+		return DIR_NOTFOUND;
+	}
+	if (r != DIR_FOUND)
+		return r;
+	return dir_user_defaults(dir, u->user[0] ? u->user : key, u);
+}
+
+enum dir_result directory_user(struct directory *dir, const char *user, struct dir_user *u)
+{
+	return lookup_user(dir, user, "", "", u, false);
+}
+
+enum dir_result directory_passdb(struct directory *dir, const char *user, const char *service,
+				 const char *rip, struct dir_user *u)
+{
+	return lookup_user(dir, user, service ? service : "", rip ? rip : "", u, true);
+}
+
 enum dir_result directory_iterate_users(struct directory *dir,
 					bool (*cb)(const char *user, void *ctx), void *ctx)
 {
+	if (dir->sql)
+		return dovecot_sql_iterate(dir->sql, cb, ctx);
 	if (!dir->passwd.path)
 		return DIR_FOUND;
+	enum dir_result r = DIR_FOUND;
+	pthread_rwlock_rdlock(&dir->lock);
 	if (!dir->passwd.loaded)
-		return DIR_TEMP;
-	passwd_file_iterate(dir->passwd.pf, cb, ctx);
-	return DIR_FOUND;
+		r = DIR_TEMP;
+	else
+		passwd_file_iterate(dir->passwd.pf, cb, ctx);
+	pthread_rwlock_unlock(&dir->lock);
+	return r;
 }
 
 enum dir_result directory_domain(struct directory *dir, const char *domain)
 {
-	char key[DIR_MAX_ADDRESS + 1];
-	const char *v;
-	enum dir_result r;
-
+	char key[DIR_MAX_ADDRESS + 1], v[1024];
 	if (dir_key_lower(domain, key) < 0 || !key[0])
 		return DIR_NOTFOUND;
-	if (strmap_find(dir->domains, key, NULL))
+	pthread_rwlock_rdlock(&dir->lock);
+	bool literal = strmap_find(dir->domains, key, NULL);
+	pthread_rwlock_unlock(&dir->lock);
+	if (literal)
 		return DIR_FOUND;
-	if ((r = list_get(&dir->domain_files, key, &v)) != DIR_NOTFOUND)
+	enum dir_result r = dir_map_get(&dir->domain_maps, key, v, sizeof(v));
+	if (r != DIR_NOTFOUND)
 		return r;
-	return list_get(&dir->alias_domains, key, &v);
+	return dir_map_get(&dir->alias_domains, key, v, sizeof(v));
 }
 
 enum dir_result directory_alias_domain(struct directory *dir, const char *domain, char *target)
 {
-	char key[DIR_MAX_ADDRESS + 1];
-	const char *v;
-	size_t len;
-	enum dir_result r;
-
+	char key[DIR_MAX_ADDRESS + 1], v[1024];
 	target[0] = '\0';
 	if (dir_key_lower(domain, key) < 0 || !key[0])
 		return DIR_NOTFOUND;
-	if ((r = list_get(&dir->alias_domains, key, &v)) != DIR_FOUND)
+	enum dir_result r = dir_map_get(&dir->alias_domains, key, v, sizeof(v));
+	if (r != DIR_FOUND)
 		return r;
-	v += (*v == '@');
-	len = strcspn(v, " \t,");
+	const char *p = v + (v[0] == '@');
+	size_t len = strcspn(p, " \t,");
 	if (len == 0 || len > DIR_MAX_ADDRESS) {
 		log_warning("directory-bad-alias-domain domain=%s", log_str(key));
 		return DIR_NOTFOUND;
 	}
-	memcpy(target, v, len);
+	memcpy(target, p, len);
 	target[len] = '\0';
 	dir_key_lower(target, target);
 	return DIR_FOUND;
@@ -389,25 +173,46 @@ enum dir_result directory_alias_domain(struct directory *dir, const char *domain
 
 enum dir_result directory_mailbox(struct directory *dir, const char *address)
 {
-	char key[DIR_MAX_ADDRESS + 1];
-
-	if (dir_key_lower(address, key) < 0 || !dir->passwd.path)
+	char key[DIR_MAX_ADDRESS + 1], v[1024];
+	if (dir_key_lower(address, key) < 0)
 		return DIR_NOTFOUND;
-	if (!dir->passwd.loaded)
-		return DIR_TEMP;
-	return passwd_file_exists(dir->passwd.pf, key) ? DIR_FOUND : DIR_NOTFOUND;
+	if (dir->mailbox_maps.n > 0)
+		return dir_map_get(&dir->mailbox_maps, key, v, sizeof(v));
+	if (dir->sql) {
+		static __thread struct dir_user u; /* large: not on a worker's stack */
+		enum dir_result r = sql_user(dir, key, "", "", &u, false);
+		memset(&u, 0, sizeof(u));
+		return r;
+	}
+	if (!dir->passwd.path)
+		return DIR_NOTFOUND;
+	pthread_rwlock_rdlock(&dir->lock);
+	enum dir_result r = !dir->passwd.loaded ? DIR_TEMP
+			    : passwd_file_exists(dir->passwd.pf, key) ? DIR_FOUND
+								       : DIR_NOTFOUND;
+	pthread_rwlock_unlock(&dir->lock);
+	return r;
+}
+
+enum dir_result directory_mailbox_map(struct directory *dir, const char *address, char *out,
+				      size_t outsize, bool *no_maps_r)
+{
+	char key[DIR_MAX_ADDRESS + 1];
+	*no_maps_r = dir->mailbox_maps.n == 0;
+	if (outsize)
+		out[0] = '\0';
+	if (*no_maps_r || dir_key_lower(address, key) < 0)
+		return DIR_NOTFOUND;
+	return dir_map_get(&dir->mailbox_maps, key, out, outsize);
 }
 
 /* Targets separated by commas and/or whitespace -> "a,b,c". -1 = too long. */
 static int join_targets(const char *v, char *out, size_t outsize)
 {
 	size_t o = 0;
-
 	while (*v) {
-		size_t len;
-
 		v += strspn(v, " \t,");
-		len = strcspn(v, " \t,");
+		size_t len = strcspn(v, " \t,");
 		if (len == 0)
 			break;
 		if (o + (o > 0) + len >= outsize)
@@ -425,20 +230,22 @@ static int join_targets(const char *v, char *out, size_t outsize)
 enum dir_result directory_alias(struct directory *dir, const char *key, char *out, size_t outsize)
 {
 	char k[DIR_MAX_ADDRESS + 1];
-	const char *v;
-	enum dir_result r;
-
 	if (outsize == 0)
 		return DIR_TEMP;
 	out[0] = '\0';
 	if (dir_key_lower(key, k) < 0 || !k[0])
 		return DIR_NOTFOUND;
-	if ((r = list_get(&dir->aliases, k, &v)) != DIR_FOUND)
-		return r;
-	if (join_targets(v, out, outsize) < 0) {
+	char *raw = malloc(outsize);
+	if (raw == NULL)
+		return DIR_TEMP;
+	enum dir_result r = dir_map_get(&dir->aliases, k, raw, outsize);
+	if (r == DIR_FOUND && join_targets(raw, out, outsize) < 0) {
 		log_warning("directory-alias-too-long key=%s", log_str(k));
 		out[0] = '\0';
-		return DIR_TEMP;
+		r = DIR_TEMP;
 	}
-	return out[0] ? DIR_FOUND : DIR_NOTFOUND;
+	free(raw);
+	if (r == DIR_TEMP && out[0] == '\0')
+		return DIR_TEMP;
+	return r == DIR_FOUND && !out[0] ? DIR_NOTFOUND : r;
 }

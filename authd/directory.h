@@ -51,6 +51,12 @@ void directory_free(struct directory **dirp);
 /* Re-read every data file (SIGHUP). Files whose mtime/size/inode did not
  * change are kept. Returns 0, or -1 if some file failed (old data kept). */
 int directory_reload(struct directory *dir);
+/* SQL configuration files (dovecot_sql_file, mysql: maps) are read once at
+ * open, as root (they hold database passwords and are often root-only):
+ * has one of them changed since? *path_r names it. */
+bool directory_sql_files_changed(const struct directory *dir, const char **path_r);
+/* Forget cached SQL answers (SIGHUP: the admin expects fresh data). */
+void directory_flush_cache(struct directory *dir);
 /* Cheap check (at most once a second): reload files changed on disk. */
 void directory_refresh(struct directory *dir);
 
@@ -58,6 +64,16 @@ void directory_refresh(struct directory *dir);
  * userdb fields, home/mail expanded from mail_home/mail_location when the
  * source leaves them empty, uid/gid from mail_uid/mail_gid when unset. */
 enum dir_result directory_user(struct directory *dir, const char *user, struct dir_user *u);
+/* The passdb view of a user (for logins; service and rip, may be "", are
+ * the %s and %r of Dovecot's query): with Dovecot SQL, the
+ * password_query (password, scheme, nologin/nodelay/nopassword/allow_nets
+ * and userdb_ fields); with a passwd-file, the same record as
+ * directory_user. */
+enum dir_result directory_passdb(struct directory *dir, const char *user, const char *service,
+				 const char *rip, struct dir_user *u);
+/* Does a lookup possibly block (SQL)? Then callers run lookups on worker
+ * threads; every lookup function here is thread-safe. */
+bool directory_blocking(const struct directory *dir);
 /* Iterate all user names (ternctl user list); cb returns false to stop. */
 enum dir_result directory_iterate_users(struct directory *dir,
 					bool (*cb)(const char *user, void *ctx), void *ctx);
@@ -68,6 +84,11 @@ enum dir_result directory_domain(struct directory *dir, const char *domain);
 enum dir_result directory_alias_domain(struct directory *dir, const char *domain, char *target);
 /* Does a mailbox (a user) exist for this exact address? */
 enum dir_result directory_mailbox(struct directory *dir, const char *address);
+/* With virtual_mailbox_maps configured: the maps' answer for the address
+ * (Postfix's mailbox value, e.g. PostfixAdmin's maildir column) into out.
+ * Without them: NOTFOUND and *no_maps_r set. */
+enum dir_result directory_mailbox_map(struct directory *dir, const char *address, char *out,
+				      size_t outsize, bool *no_maps_r);
 /* One level of virtual_alias_maps for an exact key ("user@domain" or the
  * catch-all "@domain"): the targets, comma-separated, into out. */
 enum dir_result directory_alias(struct directory *dir, const char *key, char *out, size_t outsize);

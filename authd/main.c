@@ -11,14 +11,29 @@
 #include "conn.h"
 #include "log.h"
 
+#define AUTHD_LOOKUP_THREADS 8 /* blocking SQL lookups at once */
+
 static struct authd authd;
+
+/* Before the privilege drop: the directory's configuration files may be
+ * root-only (an SQL file holds the database password), as with Dovecot,
+ * which reads dovecot-sql.conf.ext as root. */
+static int authd_init_privileged(struct service_ctx *ctx)
+{
+	char err[512];
+	authd.ctx = ctx;
+	authd.dir = directory_open(ctx->conf, err, sizeof(err));
+	if (authd.dir == NULL) {
+		log_error("startup-error service=authd error=%s", log_str(err));
+		return -1;
+	}
+	return 0;
+}
 
 static int authd_init(struct service_ctx *ctx)
 {
-	char err[512];
 	if (sodium_init() < 0)
 		return -1;
-	authd.ctx = ctx;
 	unsigned char raw[16];
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(authd.cookie, sizeof(authd.cookie), raw, sizeof(raw));
@@ -31,9 +46,9 @@ static int authd_init(struct service_ctx *ctx)
 		log_error("startup-error service=authd error=\"cannot start hash workers\"");
 		return -1;
 	}
-	authd.dir = directory_open(ctx->conf, err, sizeof(err));
-	if (authd.dir == NULL) {
-		log_error("startup-error service=authd error=%s", log_str(err));
+	if (directory_blocking(authd.dir) &&
+	    (authd.lookups = workpool_new(ctx->loop, AUTHD_LOOKUP_THREADS)) == NULL) {
+		log_error("startup-error service=authd error=\"cannot start lookup workers\"");
 		return -1;
 	}
 	ctx->data = &authd;
@@ -51,6 +66,21 @@ struct conn *authd_conn_new(struct authd *a, int fd, const char *peer,
 	if (c == NULL)
 		free(client);
 	return c;
+}
+
+struct workpool_job *authd_run(struct authd *a, workpool_work *work, workpool_done *done,
+			       void *ctx)
+{
+	if (a->lookups == NULL || !directory_blocking(a->dir)) {
+		work(ctx);
+		done(ctx, false);
+		return NULL;
+	}
+	struct workpool_job *job = workpool_submit(a->lookups, work, done, ctx);
+	if (job == NULL) { /* out of memory: answer "cannot say now" rather than block */
+		done(ctx, true);
+	}
+	return job;
 }
 
 static void authd_accept(struct service_ctx *ctx, const struct service_listener *l, int fd,
@@ -80,7 +110,15 @@ static void authd_accept(struct service_ctx *ctx, const struct service_listener 
  * that cannot be read now. */
 static void authd_reload(struct service_ctx *ctx)
 {
-	(void)ctx;
+	const char *changed;
+	if (directory_sql_files_changed(authd.dir, &changed)) {
+		/* read as root at start only: a fresh authd reads it again */
+		log_info("reload-restart service=authd reason=sql-file-changed file=%s",
+			 log_str(changed));
+		service_request_restart(ctx);
+		return;
+	}
+	directory_flush_cache(authd.dir);
 	if (directory_reload(authd.dir) < 0)
 		log_warning("reload-incomplete service=authd reason=\"some directory files kept their old data\"");
 }
@@ -88,19 +126,21 @@ static void authd_reload(struct service_ctx *ctx)
 static bool authd_idle(struct service_ctx *ctx)
 {
 	(void)ctx;
-	return authd.pending == 0;
+	return authd.pending == 0 && (authd.lookups == NULL || workpool_pending(authd.lookups) == 0);
 }
 
 static void authd_deinit(struct service_ctx *ctx)
 {
 	(void)ctx;
+	workpool_free(&authd.lookups); /* before the directory its jobs use */
+	hash_pool_free(&authd.hashes);
 	if (authd.dir)
 		directory_free(&authd.dir);
-	hash_pool_free(&authd.hashes);
 }
 
 static const struct service_def authd_def = {
 	.name = "authd",
+	.init_privileged = authd_init_privileged,
 	.init = authd_init,
 	.on_accept = authd_accept,
 	.on_reload = authd_reload,

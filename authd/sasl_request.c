@@ -124,10 +124,12 @@ void sasl_request_fail_now(struct sasl_request *req, const char *reason)
 }
 
 /* The outcome of the credential check, now or from the hash pool. */
-static void checked(enum passdb_result r, const char *reason, bool nodelay, void *arg)
+static void checked(enum passdb_result r, const char *reason, bool nodelay, const char *user,
+		    void *arg)
 {
 	struct sasl_request *req = arg;
 	req->checking = NULL;
+	copy_param(req->user, sizeof(req->user), user);
 	if (r == PASSDB_OK) {
 		char field[SASL_MAX_USER + 8];
 		snprintf(field, sizeof(field), "user=%s", req->user);
@@ -149,11 +151,11 @@ static void check(struct sasl_request *req, const char *login, const char *pass,
 	const char *reason = "?";
 	bool nodelay = false;
 	char user[DIR_MAX_ADDRESS + 1];
-	enum passdb_result r = passdb_check(a, login, pass, len, user, &reason, &nodelay, checked,
-					    req, &req->checking);
+	enum passdb_result r = passdb_check(a, login, pass, len, req->service, req->rip, user, &reason, &nodelay,
+					    checked, req, &req->checking);
 	copy_param(req->user, sizeof(req->user), user);
 	if (r != PASSDB_PENDING)
-		checked(r, reason, nodelay, req);
+		checked(r, reason, nodelay, user, req);
 }
 
 static void ask(struct sasl_request *req, const char *challenge)

@@ -195,7 +195,7 @@ static void on_close(struct conn *c, enum conn_close_reason reason)
 	free(cl);
 }
 
-static const struct conn_handlers handlers = { on_line, on_close, NULL };
+static const struct conn_handlers handlers = { .on_line = on_line, .on_close = on_close };
 
 void sasl_server_accept(struct authd *a, int fd, const char *peer)
 {

@@ -21,9 +21,12 @@
 #define SOCKETMAP_MAX_REQUEST 100000 /* Postfix's socketmap limit */
 #define SOCKETMAP_MAX_REPLY 100000
 
+struct socketmap_job;
+
 struct socketmap_client {
 	struct authd *a;
 	struct conn *c;
+	struct socketmap_job *pending; /* lookup in flight (SQL) */
 };
 
 static bool plausible_key(const char *key, size_t len)
@@ -36,13 +39,18 @@ static bool plausible_key(const char *key, size_t len)
 	return true;
 }
 
-/* The mailbox map's value: the user's Maildir path ("maildir:~/Maildir"
- * with ~ expanded to the home), so a Postfix using this map as
- * virtual_mailbox_maps with virtual_mailbox_base = / finds it. */
+/* The mailbox map's value: virtual_mailbox_maps' answer when configured;
+ * else the user's Maildir path ("maildir:~/Maildir" with ~ expanded to the
+ * home), so a Postfix using this map as virtual_mailbox_maps with
+ * virtual_mailbox_base = / finds it. */
 static enum dir_result mailbox_path(struct authd *a, const char *key, char *out, size_t size)
 {
-	static struct dir_user u;
-	enum dir_result r = directory_user(a->dir, key, &u);
+	bool no_maps;
+	enum dir_result r = directory_mailbox_map(a->dir, key, out, size, &no_maps);
+	if (!no_maps) /* virtual_mailbox_maps answer, as Postfix would get it */
+		return r;
+	static __thread struct dir_user u; /* large: not on a worker's stack */
+	r = directory_user(a->dir, key, &u);
 	memset(u.password, 0, sizeof(u.password));
 	if (r != DIR_FOUND)
 		return r;
@@ -90,41 +98,88 @@ static void answer(struct authd *a, const char *map, const char *key, size_t key
 		buf_printf(out, "TEMP %s", value[0] ? value : "directory unavailable");
 }
 
+struct socketmap_job {
+	struct socketmap_client *cl; /* NULL once the client is gone */
+	struct authd *a;
+	struct workpool_job *wjob;
+	char map[32];
+	char *key;
+	size_t keylen;
+	struct buf reply;
+};
+
+static void job_work(void *arg)
+{
+	struct socketmap_job *j = arg;
+	if (j->key == NULL)
+		buf_append_str(&j->reply, "PERM malformed request");
+	else
+		answer(j->a, j->map, j->key, j->keylen, &j->reply);
+	if (buf_error(&j->reply)) {
+		buf_reset(&j->reply);
+		buf_append_str(&j->reply, "PERM reply too long");
+	}
+}
+
+static void job_done(void *arg, bool cancelled)
+{
+	struct socketmap_job *j = arg;
+	struct socketmap_client *cl = j->cl;
+	if (cl != NULL) {
+		if (cancelled) {
+			buf_reset(&j->reply);
+			buf_append_str(&j->reply, "TEMP directory unavailable");
+		}
+		log_debug("socketmap-lookup session=%s map=%s key=%s reply=%s", conn_id(cl->c),
+			  log_str(j->map), log_str(j->key ? j->key : ""), log_str(buf_str(&j->reply)));
+		ipc_netstring_put(conn_outbuf(cl->c), j->reply.data, j->reply.len);
+		conn_flush(cl->c);
+		if (cl->pending == j) {
+			cl->pending = NULL;
+			conn_resume(cl->c);
+		}
+	}
+	buf_free(&j->reply);
+	free(j->key);
+	free(j);
+}
+
+/* One request "<map> <key>": answered now (files) or by a job (SQL). */
 static void handle(struct socketmap_client *cl, const char *req, size_t len)
 {
-	char map[32];
+	struct socketmap_job *j = calloc(1, sizeof(*j));
+	if (j == NULL) {
+		ipc_netstring_put(conn_outbuf(cl->c), "TEMP out of memory", 18);
+		conn_flush(cl->c);
+		return;
+	}
+	j->cl = cl;
+	j->a = cl->a;
+	buf_init(&j->reply, SOCKETMAP_MAX_REPLY);
 	const char *space = memchr(req, ' ', len);
-	struct buf reply;
-	buf_init(&reply, SOCKETMAP_MAX_REPLY);
 	size_t maplen = space ? (size_t)(space - req) : 0;
-	if (space == NULL || maplen == 0 || maplen >= sizeof(map) || memchr(req, '\0', len)) {
-		buf_append_str(&reply, "PERM malformed request");
-	} else {
-		memcpy(map, req, maplen);
-		map[maplen] = '\0';
-		char *key = strndup(space + 1, len - maplen - 1);
-		if (key == NULL)
-			buf_append_str(&reply, "TEMP out of memory");
-		else
-			answer(cl->a, map, key, len - maplen - 1, &reply);
-		log_debug("socketmap-lookup session=%s map=%s key=%s reply=%s", conn_id(cl->c),
-			  log_str(map), log_str(key ? key : ""), log_str(buf_str(&reply)));
-		free(key);
+	if (space != NULL && maplen > 0 && maplen < sizeof(j->map) && !memchr(req, '\0', len)) {
+		memcpy(j->map, req, maplen);
+		j->map[maplen] = '\0';
+		j->keylen = len - maplen - 1;
+		j->key = strndup(space + 1, j->keylen);
 	}
-	if (buf_error(&reply)) {
-		buf_reset(&reply);
-		buf_append_str(&reply, "PERM reply too long");
+	bool blocking = directory_blocking(cl->a->dir);
+	if (blocking)
+		conn_pause(cl->c); /* socketmap has no ids: one request at a time */
+	struct workpool_job *wjob = authd_run(cl->a, job_work, job_done, j);
+	if (wjob != NULL) {
+		j->wjob = wjob;
+		cl->pending = j;
+	} else if (blocking) {
+		conn_resume(cl->c);
 	}
-	struct buf *out = conn_outbuf(cl->c);
-	ipc_netstring_put(out, reply.data, reply.len);
-	buf_free(&reply);
-	conn_flush(cl->c);
 }
 
 static void on_data(struct conn *c, struct buf *in)
 {
 	struct socketmap_client *cl = conn_ctx(c);
-	for (;;) {
+	while (cl->pending == NULL) {
 		const char *data;
 		size_t len, used;
 		int r = ipc_netstring_get(in->data, in->len, SOCKETMAP_MAX_REQUEST, &data, &len, &used);
@@ -143,11 +198,16 @@ static void on_data(struct conn *c, struct buf *in)
 
 static void on_close(struct conn *c, enum conn_close_reason reason)
 {
+	struct socketmap_client *cl = conn_ctx(c);
 	(void)reason;
-	free(conn_ctx(c));
+	if (cl->pending) { /* its done will find no client and only free it */
+		cl->pending->cl = NULL;
+		workpool_cancel(cl->pending->wjob);
+	}
+	free(cl);
 }
 
-static const struct conn_handlers handlers = { NULL, on_close, on_data };
+static const struct conn_handlers handlers = { .on_close = on_close, .on_data = on_data };
 
 void socketmap_server_accept(struct authd *a, int fd, const char *peer)
 {

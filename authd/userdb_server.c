@@ -1,10 +1,12 @@
 /* userdb_server: the Dovecot auth-master protocol on authd's "userdb"
  * socket, used by lmtpd/imapd/pop3d (and by Dovecot's own tools when they
  * point at tern): USER (userdb fields), PASS (does the user exist for
- * login, without the hash), LIST (every user, then DONE).
+ * login, without the hash), LIST [user=MASK] (users, then DONE).
  * Invariants: answers echo the request id; a directory that cannot answer
  * gives FAIL (temporary), never NOTFOUND; malformed input ends only that
- * connection. */
+ * connection; with a blocking (SQL) directory one request per connection
+ * is in flight and input waits meanwhile, so replies keep request order. */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +18,23 @@
 #include "log.h"
 
 #define MAX_FIELDS 32
+#define LIST_MAX_REPLY (64 * 1024 * 1024)
 
 struct userdb_client {
 	struct authd *a;
 	struct conn *c;
 	bool got_version;
+	struct userdb_job *pending; /* request in flight (SQL) */
+};
+
+struct userdb_job {
+	struct userdb_client *cl; /* NULL once the client is gone */
+	struct workpool_job *wjob;
+	struct authd *a;
+	char verb[8], id[16], login[DIR_MAX_ADDRESS + 1], mask[DIR_MAX_ADDRESS + 1];
+	struct buf reply;
+	enum dir_result result;
+	struct dir_user u;
 };
 
 static void put_field(struct buf *out, const char *key, const char *value)
@@ -60,63 +74,119 @@ static void protocol_error(struct userdb_client *cl, const char *what)
 	conn_close(cl->c);
 }
 
-static void lookup(struct userdb_client *cl, const char *verb, const char *id, const char *login)
+/* USER / PASS, on whatever thread authd_run picks. */
+static void lookup_work(void *arg)
 {
-	static struct dir_user u;
+	struct userdb_job *j = arg;
 	char user[DIR_MAX_ADDRESS + 1];
-	struct buf *out = conn_outbuf(cl->c);
-	enum dir_result r = DIR_NOTFOUND;
-	memset(&u, 0, sizeof(u));
-	if (passdb_normalize_user(cl->a, login, user, sizeof(user)) == 0)
-		r = directory_user(cl->a->dir, user, &u);
-	memset(u.password, 0, sizeof(u.password)); /* never leaves authd */
-	if (r == DIR_TEMP) {
-		buf_printf(out, "FAIL\t%s\treason=directory unavailable\n", id);
-	} else if (r == DIR_NOTFOUND) {
-		buf_printf(out, "NOTFOUND\t%s\n", id);
-	} else if (strcmp(verb, "USER") == 0) {
-		buf_printf(out, "USER\t%s", id);
-		put_field(out, NULL, u.user);
-		put_user_fields(out, &u);
-		buf_append_char(out, '\n');
+	bool is_user = strcmp(j->verb, "USER") == 0;
+	j->result = DIR_NOTFOUND;
+	if (passdb_normalize_user(j->a, j->login, user, sizeof(user)) == 0)
+		j->result = is_user ? directory_user(j->a->dir, user, &j->u)
+				    : directory_passdb(j->a->dir, user, "", "", &j->u);
+	memset(j->u.password, 0, sizeof(j->u.password)); /* never leaves authd */
+	if (j->result == DIR_TEMP) {
+		buf_printf(&j->reply, "FAIL\t%s\treason=directory unavailable\n", j->id);
+	} else if (j->result == DIR_NOTFOUND) {
+		buf_printf(&j->reply, "NOTFOUND\t%s\n", j->id);
+	} else if (is_user) {
+		buf_printf(&j->reply, "USER\t%s", j->id);
+		put_field(&j->reply, NULL, j->u.user);
+		put_user_fields(&j->reply, &j->u);
+		buf_append_char(&j->reply, '\n');
 	} else {
-		buf_printf(out, "PASS\t%s", id);
-		put_field(out, "user", u.user);
-		buf_append_char(out, '\n');
+		buf_printf(&j->reply, "PASS\t%s", j->id);
+		put_field(&j->reply, "user", j->u.user);
+		buf_append_char(&j->reply, '\n');
 	}
-	log_debug("userdb-lookup session=%s request=%s user=%s result=%s", conn_id(cl->c), verb,
-		  log_str(login), r == DIR_FOUND ? "found" : r == DIR_TEMP ? "temp" : "notfound");
-	conn_flush(cl->c);
 }
-
-struct list_ctx {
-	struct buf *out;
-	const char *id;
-};
 
 static bool list_one(const char *user, void *arg)
 {
-	struct list_ctx *lc = arg;
-	buf_printf(lc->out, "LIST\t%s", lc->id);
-	put_field(lc->out, NULL, user);
-	buf_append_char(lc->out, '\n');
-	return !buf_error(lc->out);
+	struct userdb_job *j = arg;
+	if (j->mask[0] && fnmatch(j->mask, user, FNM_CASEFOLD) != 0)
+		return true;
+	buf_printf(&j->reply, "LIST\t%s", j->id);
+	put_field(&j->reply, NULL, user);
+	buf_append_char(&j->reply, '\n');
+	return !buf_error(&j->reply);
 }
 
-static void list_users(struct userdb_client *cl, const char *id)
+static void list_work(void *arg)
 {
-	struct list_ctx lc = { conn_outbuf(cl->c), id };
-	if (directory_iterate_users(cl->a->dir, list_one, &lc) == DIR_TEMP)
-		buf_printf(lc.out, "FAIL\t%s\treason=directory unavailable\n", id);
-	else
-		buf_printf(lc.out, "DONE\t%s\n", id);
-	conn_flush(cl->c);
+	struct userdb_job *j = arg;
+	j->result = directory_iterate_users(j->a->dir, list_one, j);
+	if (j->result == DIR_TEMP || buf_error(&j->reply)) {
+		buf_reset(&j->reply);
+		buf_printf(&j->reply, "FAIL\t%s\treason=directory unavailable\n", j->id);
+	} else {
+		buf_printf(&j->reply, "DONE\t%s\n", j->id);
+	}
+}
+
+static void job_done(void *arg, bool cancelled)
+{
+	struct userdb_job *j = arg;
+	struct userdb_client *cl = j->cl;
+	if (cl != NULL) {
+		if (cancelled) {
+			buf_reset(&j->reply);
+			buf_printf(&j->reply, "FAIL\t%s\treason=directory unavailable\n", j->id);
+		}
+		conn_write(cl->c, j->reply.data, j->reply.len);
+		log_debug("userdb-lookup session=%s request=%s user=%s result=%s", conn_id(cl->c),
+			  j->verb, log_str(j->login),
+			  cancelled || j->result == DIR_TEMP ? "temp"
+			  : j->result == DIR_FOUND	      ? "found"
+							      : "notfound");
+		if (cl->pending == j) {
+			cl->pending = NULL;
+			conn_resume(cl->c);
+		}
+	}
+	buf_free(&j->reply);
+	memset(&j->u, 0, sizeof(j->u));
+	free(j);
+}
+
+static void start_job(struct userdb_client *cl, const char *verb, const char *id,
+		      const char *login, const char *mask, workpool_work *work)
+{
+	struct userdb_job *j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return protocol_error(cl, "out of memory");
+	j->cl = cl;
+	j->a = cl->a;
+	snprintf(j->verb, sizeof(j->verb), "%s", verb);
+	snprintf(j->id, sizeof(j->id), "%s", id);
+	snprintf(j->login, sizeof(j->login), "%s", login);
+	snprintf(j->mask, sizeof(j->mask), "%s", mask);
+	buf_init(&j->reply, LIST_MAX_REPLY);
+	bool blocking = directory_blocking(cl->a->dir);
+	if (blocking)
+		conn_pause(cl->c); /* one request in flight: replies keep their order */
+	struct workpool_job *wjob = authd_run(cl->a, work, job_done, j);
+	if (wjob != NULL) {
+		j->wjob = wjob; /* done runs later, on the loop */
+		cl->pending = j;
+	} else if (blocking) {
+		conn_resume(cl->c); /* done already ran (could not queue) */
+	}
 }
 
 static bool valid_id(const char *s)
 {
 	size_t len = strlen(s);
 	return len > 0 && len <= 10 && strspn(s, "0123456789") == len;
+}
+
+/* LIST's optional "user=MASK" parameter (doveadm sends user=*). */
+static const char *list_mask(char **f, int n)
+{
+	for (int i = 2; i < n; i++)
+		if (strncmp(f[i], "user=", 5) == 0)
+			return strlen(f[i] + 5) <= DIR_MAX_ADDRESS ? f[i] + 5 : "";
+	return "";
 }
 
 static void on_line(struct conn *c, char *line, size_t len, bool overlong)
@@ -137,20 +207,25 @@ static void on_line(struct conn *c, char *line, size_t len, bool overlong)
 	if (!cl->got_version)
 		return protocol_error(cl, "request before VERSION");
 	if ((strcmp(f[0], "USER") == 0 || strcmp(f[0], "PASS") == 0) && n >= 3 && valid_id(f[1]))
-		lookup(cl, f[0], f[1], f[2]);
+		start_job(cl, f[0], f[1], f[2], "", lookup_work);
 	else if (strcmp(f[0], "LIST") == 0 && n >= 2 && valid_id(f[1]))
-		list_users(cl, f[1]);
+		start_job(cl, "LIST", f[1], "", list_mask(f, n), list_work);
 	else
 		protocol_error(cl, "bad request");
 }
 
 static void on_close(struct conn *c, enum conn_close_reason reason)
 {
+	struct userdb_client *cl = conn_ctx(c);
 	(void)reason;
-	free(conn_ctx(c));
+	if (cl->pending) { /* its done will find no client and only free it */
+		cl->pending->cl = NULL;
+		workpool_cancel(cl->pending->wjob);
+	}
+	free(cl);
 }
 
-static const struct conn_handlers handlers = { on_line, on_close, NULL };
+static const struct conn_handlers handlers = { .on_line = on_line, .on_close = on_close };
 
 void userdb_server_accept(struct authd *a, int fd, const char *peer)
 {

@@ -1,6 +1,7 @@
 /* passwd_scheme: verify and make Dovecot-style password hashes: plain,
- * crypt(3) family (libxcrypt crypt_r), Argon2 (libsodium) and the simple
- * OpenSSL digests (SHA*, SSHA*, MD5), each with optional .B64/.HEX encoding.
+ * crypt(3) family (libxcrypt crypt_r), Argon2 (libsodium), the simple
+ * OpenSSL digests (SHA*, SSHA*, MD5) and CRAM-MD5 contexts, each with
+ * optional .B64/.HEX encoding.
  * Invariants: secrets are compared with sodium_memcmp after a length check;
  * every heap or stack buffer that held a password or a hash is wiped with
  * sodium_memzero before it is freed or goes out of scope; nothing is logged. */
@@ -16,9 +17,10 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "cram_md5.h"
 #include "ipc.h"
 
-enum pw_kind { PK_PLAIN, PK_CRYPT, PK_ARGON2I, PK_ARGON2ID, PK_DIGEST, PK_SDIGEST };
+enum pw_kind { PK_PLAIN, PK_CRYPT, PK_ARGON2I, PK_ARGON2ID, PK_DIGEST, PK_SDIGEST, PK_CRAM };
 enum pw_enc { ENC_NONE, ENC_B64, ENC_HEX };
 
 struct pw_scheme {
@@ -50,6 +52,8 @@ static const struct pw_scheme schemes[] = {
 	{ "SMD5", PK_SDIGEST, ENC_B64, EVP_md5, NULL },
 	{ "PLAIN-MD5", PK_DIGEST, ENC_HEX, EVP_md5, NULL },
 	{ "LDAP-MD5", PK_DIGEST, ENC_B64, EVP_md5, NULL },
+	{ "CRAM-MD5", PK_CRAM, ENC_HEX, NULL, NULL },
+	{ "HMAC-MD5", PK_CRAM, ENC_HEX, NULL, NULL },
 };
 #define SCHEME_COUNT (sizeof(schemes) / sizeof(schemes[0]))
 
@@ -270,6 +274,25 @@ static enum pw_result verify_digest(const struct pw_scheme *s, const unsigned ch
 	return ret;
 }
 
+/* CRAM-MD5: the HMAC-MD5 context of the candidate against the stored one.
+ * HMAC pads keys with zeros, so "pw" and "pw\0" would share a context: a
+ * password with a NUL never matches (as with crypt). */
+static enum pw_result verify_cram(const unsigned char *raw, size_t rawlen, const char *pw,
+				  size_t len)
+{
+	unsigned char ctx[CRAM_MD5_CONTEXT_LEN];
+	enum pw_result ret;
+
+	if (rawlen != CRAM_MD5_CONTEXT_LEN)
+		return PW_MALFORMED;
+	if (memchr(pw, '\0', len))
+		return PW_MISMATCH;
+	cram_md5_context(pw, len, ctx);
+	ret = sodium_memcmp(ctx, raw, sizeof(ctx)) == 0 ? PW_MATCH : PW_MISMATCH;
+	sodium_memzero(ctx, sizeof(ctx));
+	return ret;
+}
+
 /* Unsalted digests with the default encoding: hex when the length says so
  * (Dovecot accepts both for these), else the scheme's default. */
 static enum pw_enc digest_guess_enc(const struct pw_spec *spec, size_t datalen)
@@ -319,6 +342,9 @@ enum pw_result pw_verify(const char *stored, const char *password, size_t len,
 	case PK_DIGEST:
 	case PK_SDIGEST:
 		ret = verify_digest(spec.s, raw, rawlen, password, len);
+		break;
+	case PK_CRAM:
+		ret = verify_cram(raw, rawlen, password, len);
 		break;
 	}
 	secret_free(raw, rawlen + 1);
@@ -385,6 +411,14 @@ static int make_raw(const struct pw_scheme *s, const char *pw, struct buf *raw)
 		memcpy(md + mdlen, salt, salt_len);
 		buf_append(raw, md, mdlen + salt_len);
 		sodium_memzero(md, sizeof(md));
+		return 0;
+	}
+	case PK_CRAM: {
+		unsigned char ctx[CRAM_MD5_CONTEXT_LEN];
+
+		cram_md5_context(pw, len, ctx);
+		buf_append(raw, ctx, sizeof(ctx));
+		sodium_memzero(ctx, sizeof(ctx));
 		return 0;
 	}
 	}
@@ -459,5 +493,5 @@ const char *pw_scheme_list(void)
 {
 	return "PLAIN CLEAR CLEARTEXT CRYPT MD5-CRYPT SHA256-CRYPT SHA512-CRYPT BLF-CRYPT "
 	       "ARGON2I ARGON2ID SHA SHA1 SHA256 SHA512 SSHA SSHA256 SSHA512 SMD5 PLAIN-MD5 "
-	       "LDAP-MD5";
+	       "LDAP-MD5 CRAM-MD5 HMAC-MD5";
 }

@@ -6,6 +6,7 @@
 #include "service.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 struct skeleton {
 	const struct service_def *def;
+	bool restart_requested;
 	struct service_ctx ctx;
 	int signal_fd;
 	uint64_t stop_deadline_ms;
@@ -148,6 +150,13 @@ static void begin_stop(struct skeleton *sk)
 	check_stopped(sk->ctx.loop, sk);
 }
 
+void service_request_restart(struct service_ctx *ctx)
+{
+	struct skeleton *sk = (struct skeleton *)((char *)ctx - offsetof(struct skeleton, ctx));
+	sk->restart_requested = true;
+	begin_stop(sk);
+}
+
 static void reload(struct skeleton *sk)
 {
 	char err[512];
@@ -263,5 +272,5 @@ int service_main(int argc, char **argv, const struct service_def *def)
 	if (start(&sk, config_path) < 0)
 		finish(&sk, 1);
 	int rc = ev_loop_run(sk.ctx.loop);
-	finish(&sk, rc < 0 ? 1 : 0);
+	finish(&sk, rc < 0 ? 1 : sk.restart_requested ? SERVICE_EXIT_RESTART : 0);
 }

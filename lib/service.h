@@ -52,6 +52,14 @@ struct service_def {
 	void (*deinit)(struct service_ctx *ctx);
 };
 
+/* Exit status of a daemon that asks master to start it again at once
+ * (not a crash: no backoff, not counted). */
+#define SERVICE_EXIT_RESTART 3
+
+/* Stop gracefully (as on SIGTERM) and exit with SERVICE_EXIT_RESTART, e.g.
+ * when a file only root can read has changed. */
+void service_request_restart(struct service_ctx *ctx);
+
 /* Run a daemon. Never returns: exits 0 after a graceful stop, 1 on a startup
  * error (logged). */
 int service_main(int argc, char **argv, const struct service_def *def) __attribute__((noreturn));

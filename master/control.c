@@ -77,7 +77,7 @@ static void on_close(struct conn *c, enum conn_close_reason reason)
 	(void)reason;
 }
 
-static const struct conn_handlers control_handlers = { on_line, on_close, NULL };
+static const struct conn_handlers control_handlers = { .on_line = on_line, .on_close = on_close };
 
 static bool peer_allowed(int fd)
 {

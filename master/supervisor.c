@@ -87,6 +87,11 @@ static void log_exit(const struct master_service *svc, pid_t pid, int status, bo
 
 static void child_exited(struct master *m, struct master_service *svc, pid_t pid, int status)
 {
+	if (!m->stopping && !svc->removed && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == SERVICE_EXIT_RESTART) {
+		log_info("restart-requested service=%s pid=%ld", svc->name, (long)pid);
+		svc->respawn_now = true; /* its own wish, not a crash */
+	}
 	bool expected = m->stopping || svc->removed || svc->respawn_now;
 	log_exit(svc, pid, status, expected);
 	svc->pid = 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ternctl against a running installation: auth test, user, lookup, pw,
+"""ternctl against a running installation: auth test, user, user list, lookup, pw,
 status, and its behaviour without a running master or with bad usage."""
 import os
 import subprocess
@@ -82,6 +82,26 @@ def test_pw(t, tern):
     t.ok("pw with an unknown scheme fails", r.returncode != 0, repr(r.stdout))
 
 
+def test_user_list(t, tern):
+    want = set(h.PASSWORDS)
+    if not tern.argon_hash:
+        want.discard("argon@example.test")
+    r = tern.ternctl("user", "list")
+    t.eq("user list: exit 0", r.returncode, 0)
+    got = r.stdout.split()
+    t.eq("user list prints every user once", sorted(got), sorted(want))
+    t.ok("user list prints no password", "{PLAIN}" not in r.stdout, repr(r.stdout))
+    r = tern.ternctl("user", "list", "*@other.test")
+    t.eq("user list '*@other.test': exit 0", r.returncode, 0)
+    t.eq("user list '*@other.test' filters", r.stdout.split(), ["other@other.test"])
+    r = tern.ternctl("user", "list", "D*@EXAMPLE.TEST")
+    t.eq("user list glob is case-insensitive", r.stdout.split(), ["demo@example.test"])
+    r = tern.ternctl("user", "list", "nobody-*")
+    t.eq("user list with no match: exit 0, no output", (r.returncode, r.stdout), (0, ""))
+    r = tern.ternctl("user", "demo@example.test")
+    t.eq("user USER still works next to user list", r.returncode, 0)
+
+
 def test_errors(t, tern):
     r = tern.ternctl("no-such-command")
     t.ok("unknown subcommand: non-zero exit", r.returncode not in (0, -999), r.returncode)
@@ -96,7 +116,8 @@ def test_errors(t, tern):
 
 
 def main():
-    h.main_with("ternctl", [test_auth_test, test_user, test_lookup, test_pw, test_errors])
+    h.main_with("ternctl", [test_auth_test, test_user, test_user_list, test_lookup, test_pw,
+                            test_errors])
 
 
 if __name__ == "__main__":

@@ -312,6 +312,126 @@ START_TEST(test_is_expensive)
 }
 END_TEST
 
+/* Vectors from Dovecot 2.3.19's `doveadm pw -s SCHEME -p PASSWORD` (an
+ * independent implementation): CRAM-MD5 contexts (keys shorter than, equal
+ * to and longer than the 64-byte HMAC block; UTF-8), and the other schemes
+ * as Dovecot writes them, encodings included. */
+struct dv_vec {
+	const char *stored;
+	const char *pw;
+};
+
+static const struct dv_vec doveadm_cram[] = {
+	{ "{CRAM-MD5}60ebd8347e945af7703b0d59d8bfedc236234196f561c057cf5a5d5a6e58304a", "hunter2" },
+	{ "{CRAM-MD5}00747cf2ffaf11c5ea4a64979c3901fc1d20dee13f480bb598f7d8575b23e61b", "" },
+	{ "{CRAM-MD5}edab68c80791909bfed4788f1c3eed2a969993c1c3316e001680c3a4a13b7929", "p\xc3\xa4ss w\xc3\xb6rd" },
+	{ "{CRAM-MD5}a37fc5ccd7282dcfcc0db6932f86e2ba9aaa6aae7644eed9ee08da64bb1c1ab2", "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk" },
+	{ "{CRAM-MD5}27b7a38df6efd1400c525816494f98a12e1df2505cdc138ece701b47ad0c2409", "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk" },
+	{ "{CRAM-MD5}155814c35caa61de540e0aacc009a1e477178202520f2da40b91c72c535f67dc", "tern-cram-md5-vector-long-password-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" },
+	{ "{CRAM-MD5.B64}YOvYNH6UWvdwOw1Z2L/twjYjQZb1YcBXz1pdWm5YMEo=", "hunter2" },
+	{ "{HMAC-MD5}60ebd8347e945af7703b0d59d8bfedc236234196f561c057cf5a5d5a6e58304a", "hunter2" },
+};
+
+static const struct dv_vec doveadm_other[] = {
+	{ "{SHA512-CRYPT}$6$8/Hrba9JuknKd8zv$eAPZICPlZJV.BNvYhgcfc6KkDtCSepod3Ef0LvEPPMoU1SxIu9lOwOlt.DLqtDZO9cGgpb7jjll5WjQBU4ZL.0", "dv-sha512-crypt pw" },
+	{ "{SHA256-CRYPT}$5$2tqLfwCol0doVc/4$VMU/kjC7ar8F5XTZdXpYfCPc39nj6PGJMSv3AHuP1c6", "dv-sha256-crypt pw" },
+	{ "{MD5-CRYPT}$1$2prXcRiZ$hqSS.YornQuNOdVWrxQaS0", "dv-md5-crypt pw" },
+	{ "{BLF-CRYPT}$2y$05$rbJmM3G22ANhlcyUVXB4HOK/wGTL.FR0pJ3bA/yBwTXDOB9RA4A2m", "dv-blf-crypt pw" },
+	{ "{CRYPT}$2y$05$t3eJmNdtyQozS3KSR36.duM68fVWWj2eFVNRylAwIOvRlihpDZkwi", "dv-crypt pw" },
+	{ "{ARGON2I}$argon2i$v=19$m=32768,t=4,p=1$B4COq2HIKmSTcDDmTC26zQ$amLx6U39cdMZp+oeW1c8hTorIYF+tJp4Z/cFlRta+oE", "dv-argon2i pw" },
+	{ "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$FC9lFi9eg5gFUMILx9BizA$Bj02ZEZD9MlFrSYjp05EzFWUKPsnlmyMtNhp3xvfS/g", "dv-argon2id pw" },
+	{ "{SSHA}Ywm7k65KfQgnTQlUIVFxnVNCqDfXy/Si", "dv-ssha pw" },
+	{ "{SSHA256}rXM2XS9Sc5UBpV3ywP72fxnrwImKHD8ChzReSNg2zOEFJd9Y", "dv-ssha256 pw" },
+	{ "{SSHA512}reoeawKuDjVxg+W3g0AuS2G+AA8LUxpgF0Ylb5qTkQwqwtMWb9ohsBxXrd48Q9oHbr//akfUCYC56UNF7AGf7UdVfH8=", "dv-ssha512 pw" },
+	{ "{SMD5}xSbCaoLHvG6+xdsfz+fBy6u+0gs=", "dv-smd5 pw" },
+	{ "{SHA}7zr51PfS6WTsDmPogGPOVt0pGm4=", "dv-sha pw" },
+	{ "{SHA1}PuA6HtOJfMhtluFFeCPKmBpGRkY=", "dv-sha1 pw" },
+	{ "{SHA256}GiymYNYkOK1PzcLaebdkIglHhhTkqoA7bbBPlcmUNKg=", "dv-sha256 pw" },
+	{ "{SHA512}Octou1u7VOiCcqD+xnjISf0Gz+/v37XCi5WTtSMyPB0B94lfLyPTsAvtinY5f7Ae/DUWCoe8QrLQ+dUxuhwH9A==", "dv-sha512 pw" },
+	{ "{PLAIN-MD5}32db039df17270b2f4bb3822cb10265a", "dv-plain-md5 pw" },
+	{ "{LDAP-MD5}23U7ZP6OBTvamA86mCFCHA==", "dv-ldap-md5 pw" },
+	{ "{SHA512-CRYPT.HEX}24362467353870573879526635335277784d6324776b4e664e3951684347504c326e3463676c7a586943635855672f7978636e536b5a2f4d71444e77374b6c776a6b5458346d7261364930437a52433434577238417a4237455572566b48646b394e374e56593263612f", "dv-sha512-crypt.hex pw" },
+	{ "{BLF-CRYPT.B64}JDJ5JDA1JFhKLzF1eEhTS2RJeDVmYmx6b0thNy5sWjB1M2VEZEVJb2ZyeFVkRU1LZVFaMnREaVd4dE11", "dv-blf-crypt.b64 pw" },
+	{ "{ARGON2ID.B64}JGFyZ29uMmlkJHY9MTkkbT02NTUzNix0PTMscD0xJHE0Q2VvclY3QWh1YTZQZVkrUjJSdEEkeEY3Zmg1c3JCVjkreEpaMXdONG5UWVpOVFZrRHhqTHNxbDRWQis5RTdpWQ==", "dv-argon2id.b64 pw" },
+	{ "{SSHA512.HEX}1b1fb613f5d8b6f6145fdf30e184b990a226fca198f14aeef99360aa3098fe1e8bb365978445aea8224369352061c783adc547b79bb6ead395d6c7da6b6071066a5132f1", "dv-ssha512.hex pw" },
+	{ "{SHA1.HEX}f5682316b83a91445eca218a5b57493071e8c696", "dv-sha1.hex pw" },
+	{ "{PLAIN-MD5.B64}cqd92mo7m1ZPqWMi4et6ng==", "dv-plain-md5.b64 pw" },
+	{ "{PLAIN.B64}ZHYtcGxhaW4uYjY0IHB3", "dv-plain.b64 pw" },
+};
+
+static void check_dv(const struct dv_vec *v)
+{
+	size_t len = strlen(v->pw);
+	char *wrong = malloc(len + 2);
+
+	ck_assert_msg(pw_verify(v->stored, v->pw, len, NULL, NULL, NULL) == PW_MATCH,
+		      "%s / %s", v->stored, v->pw);
+	memcpy(wrong, v->pw, len + 1);
+	if (len > 0)
+		wrong[len - 1] ^= 1; /* last byte flipped */
+	else
+		memcpy(wrong, "x", 2);
+	ck_assert_msg(pw_verify(v->stored, wrong, strlen(wrong), NULL, NULL, NULL) == PW_MISMATCH,
+		      "%s / %s", v->stored, wrong);
+	/* one byte more or less */
+	memcpy(wrong, v->pw, len);
+	wrong[len] = 'x';
+	ck_assert_int_eq(pw_verify(v->stored, wrong, len + 1, NULL, NULL, NULL), PW_MISMATCH);
+	if (len > 0)
+		ck_assert_int_eq(pw_verify(v->stored, v->pw, len - 1, NULL, NULL, NULL),
+				 PW_MISMATCH);
+	free(wrong);
+}
+
+START_TEST(test_doveadm_cram)
+{
+	check_dv(&doveadm_cram[_i]);
+}
+END_TEST
+
+START_TEST(test_doveadm_other)
+{
+	check_dv(&doveadm_other[_i]);
+}
+END_TEST
+
+/* Malformed CRAM-MD5 contexts, pw_make round trips, and Dovecot's output
+ * for the same password (the context has no salt: the hash is fixed). */
+START_TEST(test_cram_md5)
+{
+	char out[256];
+	const char *scheme = NULL;
+
+	ck_assert_int_eq(pw_verify("{CRAM-MD5}60ebd8347e945af7703b0d59d8bfedc236234196f561c057cf5a5d5a6e5830",
+				   "hunter2", 7, NULL, NULL, NULL), PW_MALFORMED);
+	ck_assert_int_eq(pw_verify("{CRAM-MD5}60ebd8347e945af7703b0d59d8bfedc236234196f561c057cf5a5d5a6e58304a00",
+				   "hunter2", 7, NULL, NULL, NULL), PW_MALFORMED);
+	ck_assert_int_eq(pw_verify("{CRAM-MD5}zzebd8347e945af7703b0d59d8bfedc236234196f561c057cf5a5d5a6e58304a",
+				   "hunter2", 7, NULL, NULL, NULL), PW_MALFORMED);
+	ck_assert_int_eq(pw_verify("{CRAM-MD5}", "", 0, NULL, NULL, NULL), PW_MALFORMED);
+	ck_assert_int_eq(pw_verify("{CRAM-MD5.B64}YOvYNH6UWvdwOw1Z2L/twjYjQZb1YcBXz1pdWm5YMEo",
+				   "hunter2", 7, NULL, NULL, NULL), PW_MALFORMED);
+	ck_assert_int_eq(pw_verify("{cram-md5}60EBD8347E945AF7703B0D59D8BFEDC236234196F561C057CF5A5D5A6E58304A",
+				   "hunter2", 7, NULL, NULL, &scheme), PW_MATCH);
+	ck_assert_str_eq(scheme, "CRAM-MD5");
+	/* unprefixed, with CRAM-MD5 as the default scheme */
+	ck_assert_int_eq(pw_verify("60ebd8347e945af7703b0d59d8bfedc236234196f561c057cf5a5d5a6e58304a",
+				   "hunter2", 7, "CRAM-MD5", NULL, NULL), PW_MATCH);
+	/* HMAC zero-pads keys: a password with a NUL must not match its prefix */
+	ck_assert_int_eq(pw_verify("{CRAM-MD5}60ebd8347e945af7703b0d59d8bfedc236234196f561c057cf5a5d5a6e58304a",
+				   "hunter2\0", 8, NULL, NULL, NULL), PW_MISMATCH);
+	ck_assert_int_eq(pw_make("CRAM-MD5", "hunter2", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "{CRAM-MD5}60ebd8347e945af7703b0d59d8bfedc236234196f561c057cf5a5d5a6e58304a");
+	ck_assert_int_eq(pw_make("CRAM-MD5.B64", "hunter2", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "{CRAM-MD5.B64}YOvYNH6UWvdwOw1Z2L/twjYjQZb1YcBXz1pdWm5YMEo=");
+	ck_assert_int_eq(pw_make("CRAM-MD5", "", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "{CRAM-MD5}00747cf2ffaf11c5ea4a64979c3901fc1d20dee13f480bb598f7d8575b23e61b");
+	ck_assert_int_eq(pw_make("CRAM-MD5", "hunter2", out, 20), -1);
+	ck_assert(!pw_is_expensive("{CRAM-MD5}00", NULL));
+	ck_assert_ptr_nonnull(strstr(pw_scheme_list(), "CRAM-MD5"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("passwd_scheme");
@@ -328,6 +448,11 @@ int main(void)
 	tcase_add_test(tc, test_make_errors);
 	tcase_add_test(tc, test_scheme_list);
 	tcase_add_test(tc, test_is_expensive);
+	tcase_add_loop_test(tc, test_doveadm_cram, 0,
+			    (int)(sizeof(doveadm_cram) / sizeof(doveadm_cram[0])));
+	tcase_add_loop_test(tc, test_doveadm_other, 0,
+			    (int)(sizeof(doveadm_other) / sizeof(doveadm_other[0])));
+	tcase_add_test(tc, test_cram_md5);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

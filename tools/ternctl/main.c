@@ -1,6 +1,7 @@
 /* ternctl: tern's admin tool. Commands: status, reload, stop,
- * auth test USER [PASS], user USER, lookup MAP KEY, config check,
- * pw [-s SCHEME] [-p PASSWORD]. Exit status: 0 success, 1 negative answer
+ * auth test USER [PASS], user USER, user list [GLOB], lookup MAP KEY,
+ * config check, pw [-s SCHEME] [-p PASSWORD], migrate check [POSTFIX_DIR]
+ * [DOVECOT_DIR] (needs no tern.conf). Exit status: 0 success, 1 negative answer
  * (auth failed, not found, bad config), 2 trouble (cannot connect). */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,9 +20,13 @@ static int usage(void)
 		"  status | reload | stop\n"
 		"  auth test USER [PASSWORD]   check a login through authd\n"
 		"  user USER                   show a user's userdb fields\n"
+		"  user list [GLOB]            list the directory's users (e.g. '*@example.com')\n"
 		"  lookup MAP KEY              query authd's socketmap (domain, mailbox, alias, resolve)\n"
 		"  config check                validate the config file\n"
-		"  pw [-s SCHEME] [-p PASSWORD] hash a password (schemes: %s)\n",
+		"  pw [-s SCHEME] [-p PASSWORD] hash a password (schemes: %s)\n"
+		"  migrate check [POSTFIX_DIR] [DOVECOT_DIR]\n"
+		"                              what tern does with a Postfix + Dovecot config\n"
+		"                              (report on stderr, suggested tern.conf on stdout)\n",
 		pw_scheme_list());
 	return 2;
 }
@@ -102,6 +107,9 @@ static int with_conf(const char *path, int argc, char **argv)
 		if (pass == NULL && read_password("Password: ", buf, sizeof(buf)) == 0)
 			pass = buf;
 		rc = pass ? ctl_auth_test(conf, argv[2], pass) : 2;
+	} else if (strcmp(cmd, "user") == 0 && (argc == 2 || argc == 3) &&
+		   strcmp(argv[1], "list") == 0) {
+		rc = ctl_user_list(conf, argc == 3 ? argv[2] : NULL);
 	} else if (strcmp(cmd, "user") == 0 && argc == 2) {
 		rc = ctl_user(conf, argv[1]);
 	} else if (strcmp(cmd, "lookup") == 0 && argc == 3) {
@@ -127,5 +135,9 @@ int main(int argc, char **argv)
 		return usage();
 	if (strcmp(argv[i], "pw") == 0)
 		return cmd_pw(argc - i, argv + i);
+	if (strcmp(argv[i], "migrate") == 0)
+		return argc - i >= 2 && argc - i <= 4 && strcmp(argv[i + 1], "check") == 0 ?
+			       ctl_migrate_check(argc - i - 2, argv + i + 2) :
+			       usage();
 	return with_conf(config, argc - i, argv + i);
 }

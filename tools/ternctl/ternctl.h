@@ -1,6 +1,7 @@
 /* ternctl: the admin's command-line tool. main.c dispatches; control.c
  * talks to master's control socket; authcmd.c talks to authd's sockets
- * (auth test, user, lookup); client_io.c holds the small blocking socket
+ * (auth test, user, lookup), userlist.c lists users; migrate*.c read an old
+ * Postfix + Dovecot install (migrate.h); client_io.c holds the small blocking socket
  * helpers they share. */
 #ifndef TERN_TERNCTL_H
 #define TERN_TERNCTL_H
@@ -30,5 +31,13 @@ int ctl_stop(const struct conf *conf);
 int ctl_auth_test(const struct conf *conf, const char *user, const char *password);
 int ctl_user(const struct conf *conf, const char *user);
 int ctl_lookup(const struct conf *conf, const char *map, const char *key);
+
+/* userlist.c: every user (auth-master LIST), filtered by the glob mask
+ * (NULL = all); 0 listed, 1 authd answered FAIL, 2 trouble. */
+int ctl_user_list(const struct conf *conf, const char *mask);
+
+/* migrate.c: "migrate check [POSTFIX_DIR] [DOVECOT_DIR]" (argv after
+ * "check"); 0 report made, 2 main.cf or dovecot.conf unreadable. */
+int ctl_migrate_check(int argc, char **argv);
 
 #endif
