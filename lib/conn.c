@@ -1,15 +1,15 @@
 /* conn: buffered line I/O on the event loop (reads, LF splitting, writes,
- * idle timeout, deferred close).
+ * idle timeout, deferred close); TLS is in conn_tls.c (states: conn_impl.h).
  * Invariants: `depth` > 0 while our handlers run user callbacks, and a conn
  * is only freed (finish) at depth 0, so a callback may conn_close(); once
  * `closed` is set no user callback but on_close runs and the API is a no-op;
  * input in[in_pos..len) is unconsumed, its first `scanned` bytes hold no LF;
  * EV_READ is off while paused with >= 2*max_line buffered, at EOF, or when
- * closing; EV_WRITE is on exactly while `want_write`. */
+ * closing; EV_WRITE is on exactly while `want_write` (with TLS, a read
+ * waiting for writability and a write waiting for readability swap them). */
 #include "conn.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conn_impl.h"
 #include "net.h"
 
 #define CONN_READ_SIZE 16384
@@ -24,26 +25,6 @@
 #define CONN_FLUSH_TIMEOUT_MS 5000
 #define CONN_DEFAULT_MAX_LINE 8192
 #define CONN_KEEP_CAP (64 * 1024) /* larger empty buffers are released */
-
-struct conn {
-	struct ev_loop *loop;
-	int fd;
-	char *peer;
-	struct conn_handlers h;
-	void *ctx;
-	size_t max_line;
-	uint64_t timeout_ms, last_active, timer_id, kick_id;
-	struct buf in, out;
-	size_t in_pos, scanned;
-	unsigned io_mask;
-	int depth;
-	enum conn_close_reason reason, flush_reason;
-	bool closed, paused, eof, closing, discarding, want_write, crlf, is_socket;
-	bool fresh; /* raw mode: input arrived since on_data last ran */
-	char id[16];
-	struct conn *all_prev, *all_next; /* every live conn, for conn_close_all */
-};
-
 static size_t conn_live;
 static struct conn *conn_all;
 static unsigned conn_seq;
@@ -66,6 +47,7 @@ static void conn_finish(struct conn *c)
 	c->depth++;
 	if (c->h.on_close)
 		c->h.on_close(c, c->reason);
+	conn_tls_free(c);
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -81,7 +63,7 @@ static void conn_finish(struct conn *c)
 }
 
 /* Run deferred work (line delivery, a close) from the loop soon. */
-static void conn_kick(struct conn *c)
+void conn_kick(struct conn *c)
 {
 	if (!c->kick_id)
 		c->kick_id = ev_timer_add(c->loop, 0, conn_kick_cb, c);
@@ -89,7 +71,7 @@ static void conn_kick(struct conn *c)
 
 /* Mark closed; the conn is freed when no handler of ours is running, or
  * from the loop when we were called outside one. */
-static void conn_fail(struct conn *c, enum conn_close_reason reason)
+void conn_fail(struct conn *c, enum conn_close_reason reason)
 {
 	if (c->closed)
 		return;
@@ -101,14 +83,29 @@ static void conn_fail(struct conn *c, enum conn_close_reason reason)
 
 static void conn_close_when_flushed(struct conn *c, enum conn_close_reason reason);
 
-static void conn_update_io(struct conn *c)
+/* May we read more input now (plaintext or TLS application data)? */
+static bool conn_read_ok(const struct conn *c)
 {
-	unsigned mask = 0;
-	if (!c->closed && !c->eof && !c->closing &&
-	    !(c->paused && c->in.len - c->in_pos >= c->max_line * 2))
-		mask |= EV_READ;
-	if (!c->closed && c->want_write)
-		mask |= EV_WRITE;
+	return !c->closed && !c->eof && !c->closing &&
+	       (c->tls == CONN_TLS_OFF || c->tls == CONN_TLS_ON) &&
+	       !(c->paused && c->in.len - c->in_pos >= c->max_line * 2);
+}
+
+void conn_update_io(struct conn *c)
+{
+	bool rd = conn_read_ok(c), wr = !c->closed && c->want_write;
+	if (c->tls == CONN_TLS_HANDSHAKE && !c->closed) {
+		rd = c->hs_mask & EV_READ;
+		wr = c->hs_mask & EV_WRITE;
+	} else if (c->tls == CONN_TLS_ON) {
+		bool r2 = (rd && !c->tls_rd_wr) || (wr && c->tls_wr_rd);
+		wr = (wr && !c->tls_wr_rd) || (rd && c->tls_rd_wr);
+		/* plaintext OpenSSL already holds: epoll will not tell us */
+		if (rd && !c->tls_rd_wr && SSL_pending(c->ssl) > 0)
+			conn_kick(c);
+		rd = r2;
+	}
+	unsigned mask = (rd ? EV_READ : 0) | (wr ? EV_WRITE : 0);
 	if (mask == c->io_mask)
 		return;
 	if (ev_io_set(c->loop, c->fd, mask, conn_io_cb, c) < 0) {
@@ -118,13 +115,24 @@ static void conn_update_io(struct conn *c)
 	c->io_mask = mask;
 }
 
-static void conn_try_write(struct conn *c)
+static ssize_t conn_write_some(struct conn *c)
 {
-	while (c->out.len > 0 && !c->closed) {
-		ssize_t n = c->is_socket ? send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL)
-					 : write(c->fd, c->out.data, c->out.len);
+	size_t len = c->tls == CONN_TLS_FLUSHING ? c->plain_left : c->out.len;
+	if (c->tls == CONN_TLS_ON)
+		return conn_tls_write(c, c->out.data, len);
+	return c->is_socket ? send(c->fd, c->out.data, len, MSG_NOSIGNAL)
+			    : write(c->fd, c->out.data, len);
+}
+
+void conn_try_write(struct conn *c)
+{
+	while (c->out.len > 0 && !c->closed && c->tls != CONN_TLS_HANDSHAKE &&
+	       !(c->tls == CONN_TLS_FLUSHING && c->plain_left == 0)) {
+		ssize_t n = conn_write_some(c);
 		if (n > 0) {
 			buf_consume(&c->out, (size_t)n);
+			if (c->tls == CONN_TLS_FLUSHING)
+				c->plain_left -= (size_t)n;
 			c->last_active = ev_now_ms();
 		} else if (n < 0 && errno == EINTR) {
 			continue;
@@ -135,10 +143,12 @@ static void conn_try_write(struct conn *c)
 			return;
 		}
 	}
-	c->want_write = c->out.len > 0;
-	if (!c->want_write && c->out.cap > CONN_KEEP_CAP)
+	if (c->tls == CONN_TLS_FLUSHING && c->plain_left == 0 && !c->closed)
+		conn_tls_begin(c); /* the plaintext reply is out */
+	c->want_write = c->out.len > 0 && c->tls != CONN_TLS_HANDSHAKE;
+	if (c->out.len == 0 && c->out.cap > CONN_KEEP_CAP)
 		buf_free(&c->out); /* idle conns stay small; the limit is kept */
-	if (!c->want_write && c->closing)
+	if (c->out.len == 0 && c->closing)
 		conn_fail(c, c->flush_reason);
 	conn_update_io(c);
 }
@@ -214,6 +224,8 @@ static void conn_deliver_raw(struct conn *c)
  * delivered. Runs inside one of our handlers (depth > 0). */
 static void conn_process_input(struct conn *c)
 {
+	if (c->tls == CONN_TLS_FLUSHING || c->tls == CONN_TLS_HANDSHAKE)
+		return; /* nothing is delivered until TLS is up */
 	if (c->h.on_data)
 		conn_deliver_raw(c);
 	else
@@ -238,7 +250,8 @@ static void conn_do_read(struct conn *c)
 		conn_fail(c, CONN_ERROR);
 		return;
 	}
-	ssize_t n = read(c->fd, p, CONN_READ_SIZE);
+	ssize_t n = c->tls == CONN_TLS_ON ? conn_tls_read(c, p, CONN_READ_SIZE)
+					  : read(c->fd, p, CONN_READ_SIZE);
 	if (n > 0) {
 		buf_added(&c->in, (size_t)n);
 		c->fresh = true;
@@ -269,11 +282,18 @@ static void conn_io_cb(struct ev_loop *loop, int fd, unsigned events, void *ctx)
 	(void)loop;
 	(void)fd;
 	c->depth++;
-	if (events & EV_WRITE)
-		conn_try_write(c);
-	if ((events & EV_READ) && !c->closed && !c->eof) {
-		conn_do_read(c);
-		conn_process_input(c);
+	if (c->tls == CONN_TLS_HANDSHAKE) {
+		conn_tls_handshake(c);
+	} else {
+		/* with TLS a write may wait for EV_READ and a read for EV_WRITE */
+		bool rd = (events & (c->tls_rd_wr ? EV_WRITE : EV_READ)) != 0;
+		if (events & (c->tls_wr_rd ? EV_READ : EV_WRITE))
+			conn_try_write(c);
+		if (rd && !c->closed && !c->eof &&
+		    (c->tls == CONN_TLS_OFF || c->tls == CONN_TLS_ON)) {
+			conn_do_read(c);
+			conn_process_input(c);
+		}
 	}
 	conn_leave(c);
 }
@@ -284,12 +304,19 @@ static void conn_kick_cb(struct ev_loop *loop, void *ctx)
 	(void)loop;
 	c->kick_id = 0;
 	c->depth++;
-	if (!c->closed)
+	if (!c->closed && c->tls == CONN_TLS_HANDSHAKE) {
+		conn_tls_handshake(c);
+	} else if (!c->closed) {
+		/* plaintext OpenSSL holds (epoll cannot see it): read, deliver */
+		if (c->tls == CONN_TLS_ON && conn_read_ok(c) && !c->tls_rd_wr &&
+		    SSL_pending(c->ssl) > 0)
+			conn_do_read(c);
 		conn_process_input(c);
+	}
 	conn_leave(c);
 }
 
-static void conn_arm_timer(struct conn *c, uint64_t ms)
+void conn_arm_timer(struct conn *c, uint64_t ms)
 {
 	ev_timer_del(c->loop, c->timer_id);
 	c->timer_id = ms ? ev_timer_add(c->loop, ms, conn_timer_cb, c) : 0;
@@ -306,6 +333,8 @@ static void conn_timer_cb(struct ev_loop *loop, void *ctx)
 	uint64_t idle = ev_now_ms() - c->last_active;
 	if (c->closing)
 		conn_fail(c, CONN_TIMEOUT);
+	else if (c->tls == CONN_TLS_FLUSHING || c->tls == CONN_TLS_HANDSHAKE)
+		conn_tls_timer(c);
 	else if (c->timeout_ms && idle >= c->timeout_ms)
 		conn_fail(c, CONN_TIMEOUT);
 	else if (c->timeout_ms)
@@ -376,53 +405,6 @@ void *conn_ctx(const struct conn *c) { return c->ctx; }
 const char *conn_peer(const struct conn *c) { return c->peer; }
 int conn_fd(const struct conn *c) { return c->fd; }
 const char *conn_id(const struct conn *c) { return c->id; }
-struct buf *conn_outbuf(struct conn *c) { return &c->out; }
-
-void conn_set_crlf(struct conn *c, bool crlf)
-{
-	c->crlf = crlf;
-}
-
-/* Output was queued: check the limit, and write now unless a handler of
- * ours is running (it flushes on return) or we wait for EV_WRITE. */
-static void conn_queued(struct conn *c)
-{
-	if (c->closed)
-		return;
-	if (buf_error(&c->out)) {
-		conn_fail(c, CONN_OVERFLOW);
-		return;
-	}
-	if (c->depth == 0 && !c->want_write && c->out.len > 0)
-		conn_try_write(c);
-}
-
-void conn_write(struct conn *c, const void *data, size_t len)
-{
-	if (c->closed)
-		return;
-	buf_append(&c->out, data, len);
-	conn_queued(c);
-}
-
-void conn_printf(struct conn *c, const char *fmt, ...)
-{
-	va_list ap;
-	if (c->closed)
-		return;
-	size_t start = c->out.len;
-	va_start(ap, fmt);
-	buf_vprintf(&c->out, fmt, ap);
-	va_end(ap);
-	if (c->out.len == start || c->out.data[c->out.len - 1] != '\n')
-		buf_append_str(&c->out, c->crlf ? "\r\n" : "\n");
-	conn_queued(c);
-}
-
-void conn_flush(struct conn *c)
-{
-	conn_queued(c);
-}
 
 void conn_pause(struct conn *c)
 {
@@ -449,8 +431,8 @@ void conn_set_timeout(struct conn *c, uint64_t timeout_ms)
 		return;
 	c->timeout_ms = timeout_ms;
 	c->last_active = ev_now_ms();
-	if (!c->closing)
-		conn_arm_timer(c, timeout_ms);
+	if (!c->closing && (c->tls == CONN_TLS_OFF || c->tls == CONN_TLS_ON))
+		conn_arm_timer(c, timeout_ms); /* a handshake keeps its deadline */
 }
 
 void conn_close_after_flush(struct conn *c)

@@ -5,7 +5,9 @@
  * it up to the next LF is discarded; output is buffered up to `max_output`
  * bytes, after which the connection is closed as a slow reader. Callbacks
  * may call conn_close() (the conn is freed after the callback returns). The
- * idle timer restarts on every read. */
+ * idle timer restarts on every read. With TLS (conn_start_tls), no byte
+ * received before the handshake is ever delivered, and output queued after
+ * conn_start_tls is only sent encrypted. */
 #ifndef TERN_CONN_H
 #define TERN_CONN_H
 #include <stdbool.h>
@@ -16,7 +18,8 @@
 
 struct conn;
 
-enum conn_close_reason { CONN_EOF, CONN_ERROR, CONN_TIMEOUT, CONN_OVERFLOW, CONN_LOCAL };
+/* CONN_TLS: the TLS handshake failed (logged with the peer and reason). */
+enum conn_close_reason { CONN_EOF, CONN_ERROR, CONN_TIMEOUT, CONN_OVERFLOW, CONN_LOCAL, CONN_TLS };
 
 struct conn_handlers {
 	/* A complete line (CRLF or LF stripped; line[len] == 0). `overlong`
@@ -69,5 +72,34 @@ void conn_close(struct conn *c);
 void conn_close_all(void);
 /* Number of open conns in this process. */
 size_t conn_count(void);
+
+struct tls_server_ctx;
+struct tls_client_ctx;
+/* Switch to TLS as the server (STARTTLS, STLS, or implicit TLS right after
+ * conn_new): output already queued (e.g. "220 Ready to start TLS") is sent
+ * in plaintext first; all input received so far, and anything that is not
+ * the handshake, is discarded (CVE-2011-0411: commands pipelined after
+ * STARTTLS are never executed); then the handshake runs, bounded by the idle
+ * timeout from now (60 s when there is none), after which lines are
+ * delivered again (after the conn_set_tls_handler callback). A failed handshake is logged
+ * ("<id> tls_handshake_failed rip=... reason=...") and closes the conn with
+ * CONN_TLS; a late one with CONN_TIMEOUT. The conn holds a reference to ctx.
+ * Returns 0, or -1 (conn unchanged; the caller should close it) when TLS was
+ * already started or the SSL object cannot be made. */
+int conn_start_tls(struct conn *c, struct tls_server_ctx *ctx);
+/* The same as a client (SMTP to a remote MX); servername is sent as SNI and,
+ * with a verifying ctx, must match the peer's certificate. */
+int conn_start_tls_client(struct conn *c, struct tls_client_ctx *ctx, const char *servername);
+/* Optional: call on_tls(c) when the handshake has completed (e.g. to log
+ * conn_tls_info); line delivery resumes after it returns. */
+void conn_set_tls_handler(struct conn *c, void (*on_tls)(struct conn *c));
+/* True once the handshake completed. */
+bool conn_tls_active(const struct conn *c);
+/* "version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256" into out (for
+ * logs and Received:). Returns 0, or -1 with out = "" when TLS is not up. */
+int conn_tls_info(const struct conn *c, char *out, size_t size);
+/* The SNI name the client sent (server side) or we sent (client side), or
+ * NULL (none, or TLS not up). Valid until the conn is freed. */
+const char *conn_tls_servername(const struct conn *c);
 
 #endif

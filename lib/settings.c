@@ -50,6 +50,14 @@ const struct conf_setting conf_settings[] = {
 	G("auth_cache_negative_ttl", CONF_TIME, "5s", SVC_AUTHD, "how long a not-found SQL lookup result is reused (0: not cached)"),
 	G("auth_cache_size", CONF_SIZE, "10M", SVC_AUTHD, "memory for cached SQL lookup results (0: no cache)"),
 	G("auth_client_limit", CONF_INT, "1000", SVC_AUTHD, "connections authd serves at once"),
+	/* TLS (lib/tls.c) */
+#define SVC_TLS (SVC_SMTPD | SVC_SUBMISSION | SVC_IMAPD | SVC_POP3D | SVC_QUEUE)
+	G("tls_cert_file", CONF_LIST, "", SVC_TLS, "PEM certificate files (leaf then chain), one per name set; the first is the default, the others are chosen by SNI"),
+	G("tls_key_file", CONF_LIST, "", SVC_TLS, "PEM private keys paired in order with tls_cert_file (empty: the keys are in the certificate files)"),
+	G("tls_protocols", CONF_STR, ">=TLSv1.2", SVC_TLS, "TLS versions, Postfix syntax (>=TLSv1.2, !TLSv1.2, TLSv1.3); only TLSv1.2 and TLSv1.3 exist in tern"),
+	G("tls_ciphers", CONF_STR, "", SVC_TLS, "TLSv1.2 cipher list in OpenSSL syntax (empty: ECDHE with AES-GCM or ChaCha20); TLSv1.3 uses OpenSSL's suites"),
+	G("tls_session_cache_timeout", CONF_TIME, "3600s", SVC_TLS, "lifetime of TLS sessions in the server cache and in session tickets"),
+#undef SVC_TLS
 	/* per-service keys, inside service NAME { } */
 	S("enabled", CONF_BOOL, "yes", "whether master runs this service"),
 	S("user", CONF_STR, NULL, "system user the daemon runs as (default: tern; authd: tern-auth; lmtpd: mail_uid)"),
