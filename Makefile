@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 
 DEBIAN_PACKAGES = build-essential cmake pkg-config libssl-dev libmariadb-dev \
 	libsodium-dev check libcrypt-dev python3 openssl clang mariadb-server swaks \
-	postfix dovecot-core
+	postfix postfix-mysql dovecot-core dovecot-mysql dovecot-lmtpd
 
 .PHONY: all deps build run check bench install clean
 
