@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 
 int dir_source_init(struct dir_source *s, enum dir_source_kind kind, const char *path)
@@ -27,38 +28,6 @@ static bool same_file(const struct dir_source *s, const struct stat *st)
 	return s->loaded && s->dev == st->st_dev && s->ino == st->st_ino &&
 	       s->size == st->st_size && s->mtime.tv_sec == st->st_mtim.tv_sec &&
 	       s->mtime.tv_nsec == st->st_mtim.tv_nsec;
-}
-
-/* Read the open file into a NUL-terminated heap buffer. NULL + errno on error. */
-static char *read_all(int fd, const struct stat *st, size_t *len_r)
-{
-	size_t cap = (size_t)st->st_size + 1, len = 0;
-	char *data;
-
-	if (st->st_size > DIR_SOURCE_MAX_SIZE) {
-		errno = EFBIG;
-		return NULL;
-	}
-	if (!(data = malloc(cap + 1)))
-		return NULL;
-	for (;;) {
-		ssize_t n = read(fd, data + len, cap - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(data);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == cap) /* grew while we read: seen as changed next time */
-			break;
-	}
-	data[len] = '\0';
-	*len_r = len;
-	return data;
 }
 
 static int parse(struct dir_source *s, const char *data, size_t len)
@@ -99,7 +68,7 @@ int dir_source_load(struct dir_source *s)
 	if (fd >= 0 && fstat(fd, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
 			errno = EINVAL;
-		else if ((data = read_all(fd, &st, &len)) != NULL)
+		else if (file_read_fd(fd, DIR_SOURCE_MAX_SIZE, &data, &len) == 0)
 			r = parse(s, data, len);
 	}
 	if (r < 0) {

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "dovecot_sql_int.h"
+#include "fileio.h"
 #include "log.h"
 
 #define IS_WHITE(c) ((c) == ' ' || (c) == '\t')
@@ -169,24 +170,15 @@ static int parse_text(struct dovecot_sql *d, char *data, size_t len, char *err, 
 	return r;
 }
 
+/* The whole file, or NULL with "path: reason" in err. */
 static char *read_all(const char *path, size_t *len_r, char *err, size_t errsize)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+	char *data;
+	if (file_read_path(path, DSQL_MAX_FILE, &data, len_r) < 0) {
+		snprintf(err, errsize, "%s: %s", path,
+			 errno == EFBIG ? "unreadable or too large" : strerror(errno));
 		return NULL;
 	}
-	char *data = malloc(DSQL_MAX_FILE + 1);
-	size_t len = data ? fread(data, 1, DSQL_MAX_FILE + 1, f) : 0;
-	int bad = data == NULL || ferror(f) || len > DSQL_MAX_FILE;
-	fclose(f);
-	if (bad) {
-		snprintf(err, errsize, "%s: %s", path, data ? "unreadable or too large" : "out of memory");
-		free(data);
-		return NULL;
-	}
-	data[len] = '\0';
-	*len_r = len;
 	return data;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "mysql_table_int.h"
 #include "sql.h"
@@ -97,24 +98,15 @@ static int add_line(struct mysql_table *t, char *s, unsigned line, char *err, si
 	return 0;
 }
 
+/* The whole file, or NULL with "path: reason" in err. */
 static char *read_all(const char *path, size_t *len_r, char *err, size_t errsize)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+	char *data;
+	if (file_read_path(path, MT_MAX_FILE, &data, len_r) < 0) {
+		snprintf(err, errsize, "%s: %s", path,
+			 errno == EFBIG ? "unreadable or too large" : strerror(errno));
 		return NULL;
 	}
-	char *data = malloc(MT_MAX_FILE + 1);
-	size_t len = data ? fread(data, 1, MT_MAX_FILE + 1, f) : 0;
-	int bad = data == NULL || ferror(f) || len > MT_MAX_FILE;
-	fclose(f);
-	if (bad) {
-		snprintf(err, errsize, "%s: %s", path, data ? "unreadable or too large" : "out of memory");
-		free(data);
-		return NULL;
-	}
-	data[len] = '\0';
-	*len_r = len;
 	return data;
 }
 

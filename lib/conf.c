@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "conf_impl.h"
+#include "fileio.h"
 
 void conf_sb_add(struct conf_sb *sb, const char *s, size_t len)
 {
@@ -197,48 +198,6 @@ struct conf *conf_load_string(const char *text, const char *name, char *err, siz
 	return conf;
 }
 
-/* Read a whole file (NUL-terminated, at most CONF_FILE_MAX bytes) into
- * *text_r; NUL bytes inside are left for the lexer to report by line. */
-static int read_file(int fd, char **text_r, size_t *len_r, const char **why_r)
-{
-	size_t len = 0, size = 4096;
-	char *text = malloc(size);
-	for (;;) {
-		if (text == NULL) {
-			*why_r = "out of memory";
-			return -1;
-		}
-		if (len + 1 == size) {
-			if (size >= CONF_FILE_MAX) {
-				free(text);
-				*why_r = "file larger than 4 MiB";
-				return -1;
-			}
-			char *p = realloc(text, size * 2);
-			if (p == NULL)
-				free(text);
-			text = p;
-			size *= 2;
-			continue;
-		}
-		ssize_t n = read(fd, text + len, size - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(text);
-			*why_r = strerror(errno);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	text[len] = '\0';
-	*text_r = text;
-	*len_r = len;
-	return 0;
-}
-
 struct conf *conf_load(const char *path, char *err, size_t errsize)
 {
 	if (path == NULL)
@@ -259,8 +218,10 @@ struct conf *conf_load(const char *path, char *err, size_t errsize)
 	int ret, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		ret = conf_error(conf, 0, "cannot open: %s", strerror(errno));
-	else if ((ret = read_file(fd, &text, &len, &why)) < 0)
+	else if ((ret = file_read_fd(fd, CONF_FILE_MAX, &text, &len)) < 0) {
+		why = errno == EFBIG ? "file larger than 4 MiB" : strerror(errno);
 		conf_error(conf, 0, "cannot read: %s", why);
+	}
 	if (fd >= 0)
 		close(fd);
 	if (ret == 0)
