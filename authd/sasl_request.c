@@ -13,13 +13,12 @@
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
+#include "strutil.h"
 
 /* Copy a client-supplied value, cut to the field's size. */
 static void copy_param(char *dst, size_t size, const char *value)
 {
-	size_t len = strnlen(value, size - 1);
-	memcpy(dst, value, len);
-	dst[len] = '\0';
+	str_copy(dst, size, value);
 }
 
 struct sasl_request *sasl_request_new(struct sasl_client *cl, unsigned id, const char *mech,

@@ -216,7 +216,7 @@ static void conn_deliver_raw(struct conn *c)
 		return;
 	c->fresh = false;
 	c->h.on_data(c, &c->in);
-	if (!c->closed && c->in.len > c->max_line)
+	if (!c->closed && c->h.on_data && c->in.len > c->max_line)
 		conn_fail(c, CONN_OVERFLOW);
 }
 
@@ -226,10 +226,12 @@ static void conn_process_input(struct conn *c)
 {
 	if (c->tls == CONN_TLS_FLUSHING || c->tls == CONN_TLS_HANDSHAKE)
 		return; /* nothing is delivered until TLS is up */
+	void (*mode)(struct conn *, struct buf *) = c->h.on_data;
 	if (c->h.on_data)
 		conn_deliver_raw(c);
 	else
-		while (!c->paused && !c->closed && !c->closing && conn_next_line(c))
+		while (!c->h.on_data && !c->paused && !c->closed && !c->closing &&
+		       conn_next_line(c))
 			;
 	if (c->in_pos > 0) {
 		buf_consume(&c->in, c->in_pos);
@@ -237,7 +239,8 @@ static void conn_process_input(struct conn *c)
 	}
 	if (c->in.len == 0 && c->in.cap > CONN_KEEP_CAP)
 		buf_free(&c->in);
-	if (c->eof && !c->paused && !c->closed && !c->closing) {
+	if (c->eof && !c->paused && !c->closed && !c->closing &&
+	    (mode == c->h.on_data || c->in.len == 0)) { /* else: conn_set_raw kicked */
 		/* the trailing partial line, if any, is dropped */
 		conn_close_when_flushed(c, CONN_EOF);
 	}
@@ -423,6 +426,22 @@ void conn_resume(struct conn *c)
 		conn_kick(c);
 	if (c->depth == 0)
 		conn_update_io(c);
+}
+
+void conn_set_raw(struct conn *c, void (*on_data)(struct conn *c, struct buf *in))
+{
+	if (c->closed)
+		return;
+	if (c->in_pos > 0) { /* line mode had consumed these */
+		buf_consume(&c->in, c->in_pos);
+		c->in_pos = 0;
+	}
+	c->scanned = 0;
+	c->discarding = false;
+	c->h.on_data = on_data;
+	c->fresh = true;
+	if (c->in.len > 0)
+		conn_kick(c); /* the rest goes out in the new mode */
 }
 
 void conn_set_timeout(struct conn *c, uint64_t timeout_ms)

@@ -58,6 +58,11 @@ void conn_set_crlf(struct conn *c, bool crlf);
 /* The output buffer, to build a reply in place; conn_flush() sends it. */
 struct buf *conn_outbuf(struct conn *c);
 void conn_flush(struct conn *c);
+/* Switch delivery between lines (on_data NULL) and raw mode (on_data as in
+ * conn_handlers), e.g. for SMTP DATA and BDAT, also from inside on_line or
+ * on_data. Input already buffered is kept and delivered in the new mode
+ * (from the loop). */
+void conn_set_raw(struct conn *c, void (*on_data)(struct conn *c, struct buf *in));
 /* Stop / restart delivering lines. */
 void conn_pause(struct conn *c);
 void conn_resume(struct conn *c);

@@ -209,6 +209,14 @@ struct maildir_target {
 	const char *prepend; /* NULL = none */
 	struct maildir_quota *quota; /* NULL = no quota */
 	unsigned int flags;
+	/* NULL: generated base names. Else the base is "<base_id>.<host>"
+	 * (lmtpd's "<secs>.Q<queue-id>R<n>" for exactly-once delivery): the
+	 * caller guarantees it is unique to this message and target; it must
+	 * be 1-100 bytes without '/', ':', ',', blanks or controls and not
+	 * start with '.' (else PERM). A leftover tmp/<base> of a crashed
+	 * attempt is replaced; an existing new/<base>,S=..,W=.. fails the
+	 * target (TEMP, EEXIST) instead of taking another name. */
+	const char *base_id;
 
 	char name_r[MAILDIR_NAME_MAX];
 	uint64_t size_r, vsize_r;

@@ -61,6 +61,27 @@ static void gen_base(char *out, size_t size)
 		 (long)getpid(), maildir_hostname());
 }
 
+/* The target's base name: "<base_id>.<host>" when the caller gave one. */
+static void job_base(char *out, size_t size, const struct maildir_target *t)
+{
+	if (t->base_id != NULL)
+		snprintf(out, size, "%s.%s", t->base_id, maildir_hostname());
+	else
+		gen_base(out, size);
+}
+
+/* A caller's base id must keep the name parseable: see maildir.h. */
+static bool base_id_valid(const char *id)
+{
+	size_t len = strlen(id);
+	if (len == 0 || len > 100 || id[0] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)id[i] <= 0x20 || id[i] == 0x7f || strchr("/:,", id[i]))
+			return false;
+	return true;
+}
+
 static int w_flush(struct writer *w)
 {
 	size_t off = 0;
@@ -150,16 +171,19 @@ static int feed_source(struct writer *w, const struct maildir_source *src, const
 	}
 }
 
-/* Create tmp/<new base> exclusively; fd or -1. */
-static int open_tmp(struct job *j, struct maildir_err *err)
+/* Create tmp/<new base> exclusively; fd or -1. With a caller's base id a
+ * leftover tmp file (a crashed attempt at the same delivery) is replaced. */
+static int open_tmp(struct job *j, const struct maildir_target *t, struct maildir_err *err)
 {
 	for (int tries = 0; tries < NAME_TRIES; tries++) {
-		gen_base(j->base, sizeof(j->base));
+		job_base(j->base, sizeof(j->base), t);
 		if (maildir_pathf(j->tmp, sizeof(j->tmp), "%s/tmp/%s", j->dir, j->base) < 0)
 			break;
 		int fd = open(j->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd >= 0 || errno != EEXIST)
 			return fd >= 0 ? fd : (maildir_err_sys(err, "open", j->tmp), -1);
+		if (t->base_id != NULL && (tries > 0 || unlink(j->tmp) < 0))
+			break;
 	}
 	maildir_err_sys(err, "open", j->tmp);
 	return -1;
@@ -179,7 +203,7 @@ static int write_copy(struct job *j, const struct maildir_source *src, struct ma
 	w->size = w->vsize = 0;
 	w->cr = false;
 	w->last = 0;
-	if ((w->fd = open_tmp(j, &t->err_r)) < 0) {
+	if ((w->fd = open_tmp(j, t, &t->err_r)) < 0) {
 		free(w);
 		return -1;
 	}
@@ -219,7 +243,7 @@ static bool link_copy(struct job *jobs, struct maildir_target *targets, size_t i
 		    !same_prepend(targets[k].prepend, targets[i].prepend))
 			continue;
 		for (int tries = 0; tries < NAME_TRIES; tries++) {
-			gen_base(jobs[i].base, sizeof(jobs[i].base));
+			job_base(jobs[i].base, sizeof(jobs[i].base), &targets[i]);
 			if (maildir_pathf(jobs[i].tmp, sizeof(jobs[i].tmp), "%s/tmp/%s", jobs[i].dir,
 					  jobs[i].base) < 0)
 				return false;
@@ -229,7 +253,8 @@ static bool link_copy(struct job *jobs, struct maildir_target *targets, size_t i
 				targets[i].vsize_r = targets[k].vsize_r;
 				return true;
 			}
-			if (errno != EEXIST)
+			if (errno != EEXIST || (targets[i].base_id != NULL &&
+						(tries > 0 || unlink(jobs[i].tmp) < 0)))
 				return false; /* EXDEV, EMLINK, EPERM: write a copy */
 		}
 		return false;
@@ -251,6 +276,10 @@ static int prepare(struct job *j, struct maildir_target *t)
 	}
 	if (!maildir_is_inbox(t->folder) && !maildir_folder_valid(t->folder)) {
 		maildir_err_set(&t->err_r, MAILDIR_FAIL_PERM, "invalid folder name");
+		return -1;
+	}
+	if (t->base_id != NULL && !base_id_valid(t->base_id)) {
+		maildir_err_set(&t->err_r, MAILDIR_FAIL_PERM, "invalid base name");
 		return -1;
 	}
 	if (plen > 0 && t->prepend[plen - 1] != '\n') {
@@ -323,6 +352,8 @@ static int move_to_new(struct job *j, struct maildir_target *t)
 	char path[PATH_MAX];
 
 	for (int tries = 0; tries < NAME_TRIES; tries++) {
+		if (tries > 0 && t->base_id != NULL)
+			break; /* the caller's name exists already: no other name */
 		if (tries > 0)
 			gen_base(j->base, sizeof(j->base));
 		if (maildir_pathf(t->name_r, sizeof(t->name_r), "%s,S=%llu,W=%llu", j->base,

@@ -37,7 +37,7 @@ const struct conf_setting conf_settings[] = {
 	G("virtual_alias_recursion_limit", CONF_INT, "100", SVC_AUTHD, "maximal nesting of alias expansion"),
 	G("virtual_alias_expansion_limit", CONF_INT, "1000", SVC_AUTHD, "maximal number of addresses one recipient expands to"),
 	G("mail_home", CONF_STR, "/var/vmail/%d/%n", SVC_AUTHD, "home of a user whose passwd line has none (%u user, %n local part, %d domain)"),
-	G("mail_location", CONF_STR, "maildir:~/Maildir", SVC_AUTHD, "mail location of a user whose record has none (Dovecot's setting)"),
+	G("mail_location", CONF_STR, "maildir:~/Maildir", SVC_AUTHD | SVC_LMTPD, "mail location of a user whose record has none (Dovecot's setting)"),
 	G("mail_uid", CONF_STR, "vmail", SVC_AUTHD | SVC_MASTER, "system user owning mail of users with no uid (name or number)"),
 	G("mail_gid", CONF_STR, "vmail", SVC_AUTHD | SVC_MASTER, "system group owning mail of users with no gid (name or number)"),
 	G("auth_mechanisms", CONF_LIST, "plain login", SVC_AUTHD, "SASL mechanisms offered: plain, login"),
@@ -58,6 +58,29 @@ const struct conf_setting conf_settings[] = {
 	G("tls_ciphers", CONF_STR, "", SVC_TLS, "TLSv1.2 cipher list in OpenSSL syntax (empty: ECDHE with AES-GCM or ChaCha20); TLSv1.3 uses OpenSSL's suites"),
 	G("tls_session_cache_timeout", CONF_TIME, "3600s", SVC_TLS, "lifetime of TLS sessions in the server cache and in session tickets"),
 #undef SVC_TLS
+	/* SMTP server engine and smtpd (lib/smtp_server.c, smtpd/) */
+#define SVC_SMTP (SVC_SMTPD | SVC_SUBMISSION | SVC_LMTPD)
+	G("message_size_limit", CONF_SIZE, "10240000", SVC_SMTP | SVC_QUEUE, "largest message accepted, in bytes (SIZE= is checked before DATA; 0: no limit)"),
+	G("smtpd_recipient_limit", CONF_INT, "1000", SVC_SMTP, "recipients per message; more get 452 4.5.3"),
+	G("smtpd_hard_error_limit", CONF_INT, "20", SVC_SMTP, "errors in one session after which the client is disconnected (421)"),
+	G("smtpd_timeout", CONF_TIME, "300s", SVC_SMTP, "how long a client may stay silent in any state (and a backend step may take) before 421"),
+	G("smtpd_forbid_bare_newline", CONF_BOOL, "yes", SVC_SMTP, "yes: reject a message with bare <LF> or <CR> (550 5.6.0); no: normalize them to <CR><LF>; they never end DATA"),
+	G("disable_vrfy_command", CONF_BOOL, "no", SVC_SMTP, "no: VRFY answers 252 without revealing anything; yes: 502"),
+	G("smtpd_client_connection_count_limit", CONF_INT, "50", SVC_SMTPD | SVC_SUBMISSION, "simultaneous connections from one client IP; more get 421 4.7.0 (0: no limit)"),
+#undef SVC_SMTP
+	/* the queue (queue/): retries, lifetimes, bounces, delivery to lmtpd */
+	G("maximal_queue_lifetime", CONF_TIME, "5d", SVC_QUEUE, "how long a message is retried before it is bounced (0: bounce at the first temporary failure)"),
+	G("bounce_queue_lifetime", CONF_TIME, "5d", SVC_QUEUE, "the same for bounces (null sender); when over, the bounce is logged and dropped"),
+	G("minimal_backoff_time", CONF_TIME, "300s", SVC_QUEUE, "wait after the first failed attempt; doubles per attempt up to maximal_backoff_time"),
+	G("maximal_backoff_time", CONF_TIME, "4000s", SVC_QUEUE, "longest wait between attempts"),
+	G("queue_run_delay", CONF_TIME, "300s", SVC_QUEUE, "how often deferred messages are scanned; one is retried at the first scan after its backoff"),
+	G("lmtp_destination", CONF_STR, "", SVC_QUEUE, "where the queue delivers local mail over LMTP: unix:PATH (relative to run_directory) or inet:HOST:PORT (empty: service lmtpd's \"lmtp\" listener)"),
+	G("bounce_size_limit", CONF_SIZE, "50000", SVC_QUEUE, "largest original message returned whole in a bounce; bigger ones return their header only"),
+	/* local delivery (lmtpd/), Dovecot's names */
+	G("lmtp_save_to_detail_mailbox", CONF_BOOL, "no", SVC_LMTPD, "yes: mail to user+detail@domain goes to folder 'detail' when it exists (else INBOX)"),
+	G("quota_rule", CONF_STR, "", SVC_LMTPD, "Maildir++ quota of users whose userdb record has no quota_rule, e.g. *:storage=1G (empty: none)"),
+	G("quota_grace", CONF_STR, "10%", SVC_LMTPD, "how far one last message may pass the byte quota while usage is under it (a size or a percentage)"),
+	G("quota_full_tempfail", CONF_BOOL, "no", SVC_LMTPD, "over quota: no = 552 5.2.2 (bounce), yes = 452 4.2.2 (retry later)"),
 	/* per-service keys, inside service NAME { } */
 	S("enabled", CONF_BOOL, "yes", "whether master runs this service"),
 	S("user", CONF_STR, NULL, "system user the daemon runs as (default: tern; authd: tern-auth; lmtpd: mail_uid)"),

@@ -47,6 +47,9 @@ struct smtp_server_settings {
 	uint64_t timeout_ms;		/* smtpd_timeout: any state */
 	bool forbid_bare_newline;	/* true: reject; false: normalize to CRLF */
 	bool vrfy_enabled;		/* false: 502; true: 252 */
+	const char *extra_extensions;	/* space-separated EHLO/LHLO keywords also
+					 * advertised (lmtpd: "XTERNID"); MAIL/RCPT
+					 * parameters of those names are accepted */
 };
 
 /* An envelope parameter list as given (key=value, keys uppercased). */
@@ -62,6 +65,8 @@ struct smtp_mail {
 	const char *envid;		/* DSN ENVID= (xtext decoded) or NULL */
 	const char *body;		/* 7BIT, 8BITMIME, BINARYMIME or NULL */
 	bool smtputf8;
+	const struct smtp_param *params; /* all parameters as given */
+	size_t nparams;
 };
 
 struct smtp_rcpt {
@@ -69,13 +74,16 @@ struct smtp_rcpt {
 	const char *orcpt;		/* DSN ORCPT= (decoded) or NULL */
 	const char *notify;		/* DSN NOTIFY= or NULL */
 	size_t index;			/* 0-based among accepted recipients so far */
+	const struct smtp_param *params; /* all parameters as given */
+	size_t nparams;
 };
 
 struct smtp_backend {
 	/* Connection accepted; answer with smtp_reply(s, 220, ...) (or 554 to
 	 * refuse, e.g. too many connections from this IP). */
 	void (*on_connect)(struct smtp_session *s);
-	/* MAIL FROM parsed and syntactically valid. Answer smtp_reply(). */
+	/* MAIL FROM parsed and syntactically valid. Answer smtp_reply(). The
+	 * strings of mail (and of rcpt below) stay valid until the reply. */
 	void (*on_mail)(struct smtp_session *s, const struct smtp_mail *mail);
 	/* RCPT TO parsed. Answer smtp_reply(); a 2xx accepts the recipient. */
 	void (*on_rcpt)(struct smtp_session *s, const struct smtp_rcpt *rcpt);
@@ -89,7 +97,8 @@ struct smtp_backend {
 	 * only when durable). LMTP: answer smtp_reply() once per accepted
 	 * recipient, in order. */
 	void (*on_data_end)(struct smtp_session *s, uint64_t size);
-	/* The transaction is dropped (RSET, error, disconnect): free its state. */
+	/* The transaction is over: dropped (RSET, error, disconnect) or
+	 * answered (after the last reply to on_data_end): free its state. */
 	void (*on_reset)(struct smtp_session *s);
 	/* The session ends (after on_reset if a transaction was open). */
 	void (*on_close)(struct smtp_session *s);
@@ -105,6 +114,8 @@ const char *smtp_session_id(const struct smtp_session *s);
 const char *smtp_session_peer(const struct smtp_session *s);
 const char *smtp_session_helo(const struct smtp_session *s);
 bool smtp_session_tls(const struct smtp_session *s);
+/* "SMTP", "ESMTP", "ESMTPS", "LMTP", "LMTPS" (Received:, queue BEGIN). */
+const char *smtp_session_proto(const struct smtp_session *s);
 
 /* Answer the pending step: code (e.g. 250), enhanced status ("2.1.0", or
  * NULL when ENHANCEDSTATUSCODES does not apply) and text. Multi-line

@@ -34,11 +34,28 @@ alias_domain_maps = texthash:$RUN/alias_domains
 mail_home = $RUN/mail/%d/%n
 mail_uid = $MAIL_UID
 mail_gid = $MAIL_GID
+tls_cert_file = $RUN/cert.pem
+tls_key_file = $RUN/key.pem
 
 service authd {
     listen = client unix:auth-client mode=0666
     listen = userdb unix:auth-userdb mode=0666
     listen = socketmap unix:auth-socketmap mode=0666
+}
+
+# the mail queue: smtpd hands messages over "submit" (smtpd runs as tern
+# too, so 0666 only spares a group setup); ternctl talks to "control"
+service queue {
+    listen = submit unix:queue-submit mode=0666
+    listen = control unix:queue-control mode=0600
+}
+
+service smtpd {
+    listen = smtp inet:127.0.0.1:2525
+}
+
+service lmtpd {
+    listen = lmtp unix:lmtp
 }
 CONF
 fi
@@ -65,12 +82,13 @@ cat <<INFO
   demo mailbox:  demo@example.test   password: demo
   log:           $RUN/log/tern.log (shown below)
 
-  Running now:   authd (the directory): SASL, user lookups, recipient maps
-                 e.g. $BIN/ternctl -c $RUN/tern.conf auth test demo@example.test demo
-                      $BIN/ternctl -c $RUN/tern.conf lookup resolve postmaster@example.test
-  Mail client ports (each appears when its daemon lands):
-                 SMTP 127.0.0.1:2525, submission 2587 (STARTTLS), submissions 2465 (TLS),
-                 IMAP 2143, IMAPS 2993, POP3 2110, POP3S 2995
+  Running now:   SMTP (MX) on 127.0.0.1:2525 with STARTTLS (self-signed certificate):
+                   swaks --server 127.0.0.1:2525 --to demo@example.test --tls
+                 mail lands in $RUN/mail/example.test/demo/Maildir
+                 queue:     $BIN/ternctl -c $RUN/tern.conf queue list
+                 directory: $BIN/ternctl -c $RUN/tern.conf auth test demo@example.test demo
+  Not yet (each port appears when its daemon lands): submission 2587 (STARTTLS),
+                 submissions 2465 (TLS), IMAP 2143, IMAPS 2993, POP3 2110, POP3S 2995
   Stop:          Ctrl-C, or $BIN/ternctl -c $RUN/tern.conf stop
 
 INFO

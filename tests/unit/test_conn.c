@@ -30,6 +30,8 @@ struct harness {
 	enum conn_close_reason reason;
 	uint64_t closed_at;
 	uint64_t break_id;
+	size_t raw_left; /* conn_set_raw test */
+	struct buf raw;
 };
 
 static struct harness H;
@@ -52,6 +54,21 @@ static void resume_cb(struct ev_loop *loop, void *ctx)
 	if (H.c) {
 		log_line("<resumed>", 9, false);
 		conn_resume(H.c);
+	}
+}
+
+/* conn_set_raw: take H.raw_left raw bytes as one "line", then lines again. */
+static void switch_on_data(struct conn *c, struct buf *in)
+{
+	size_t n = in->len < H.raw_left ? in->len : H.raw_left;
+	ck_assert_uint_gt(n, 0);
+	buf_append(&H.raw, in->data, n);
+	buf_consume(in, n);
+	H.raw_left -= n;
+	if (H.raw_left == 0) {
+		log_line(H.raw.data, H.raw.len, false);
+		buf_reset(&H.raw);
+		conn_set_raw(c, NULL);
 	}
 }
 
@@ -80,6 +97,9 @@ static void on_line(struct conn *c, char *line, size_t len, bool overlong)
 		buf_append_str(out, "250-a\n");
 		buf_printf(out, "250 %d\n", 2);
 		conn_flush(c);
+	} else if (strncmp(line, "RAW ", 4) == 0) {
+		H.raw_left = (size_t)atoi(line + 4);
+		conn_set_raw(c, switch_on_data);
 	} else if (strcmp(line, "FLOOD") == 0) {
 		static char chunk[65536];
 		memset(chunk, 'f', sizeof(chunk));
@@ -550,6 +570,33 @@ START_TEST(test_raw_mode)
 }
 END_TEST
 
+/* conn_set_raw: lines -> raw -> lines inside one read and byte by byte;
+ * input buffered past the switch (pipelined) is kept. */
+START_TEST(test_set_raw)
+{
+	static const char input[] = "A\r\nRAW 7\r\nxy\r\n.\nzB\r\nRAW 1\r\n\nC\nRAW 3\r\nabc";
+	static const char *const want[] = { "A", "RAW 7", "xy\r\n.\nz", "B", "RAW 1", "\n",
+					    "C", "RAW 3", "abc" };
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		start(100, 0);
+		buf_init(&H.raw, 0);
+		struct feeder f = { input, sizeof(input) - 1, 0, true };
+		if (bytewise) {
+			ev_timer_add(H.loop, 0, feed_cb, &f);
+		} else {
+			peer_write(input, sizeof(input) - 1);
+			close(H.peer);
+			H.peer = -1;
+		}
+		run(5000);
+		assert_lines(want, 9);
+		ck_assert_int_eq(H.reason, CONN_EOF);
+		buf_free(&H.raw);
+		finish();
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("conn");
@@ -565,6 +612,7 @@ int main(void)
 	tcase_add_test(tc, test_close_in_callback);
 	tcase_add_test(tc, test_peer_close_midline);
 	tcase_add_test(tc, test_raw_mode);
+	tcase_add_test(tc, test_set_raw);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("timeout");
 	tcase_set_timeout(tc, 30);

@@ -1,5 +1,6 @@
 /* ternctl: tern's admin tool. Commands: status, reload, stop,
  * auth test USER [PASS], user USER, user list [GLOB], lookup MAP KEY,
+ * queue list|flush|hold|release|delete|show [ID],
  * config check, pw [-s SCHEME] [-p PASSWORD], migrate check [POSTFIX_DIR]
  * [DOVECOT_DIR] (needs no tern.conf). Exit status: 0 success, 1 negative answer
  * (auth failed, not found, bad config), 2 trouble (cannot connect). */
@@ -22,6 +23,8 @@ static int usage(void)
 		"  user USER                   show a user's userdb fields\n"
 		"  user list [GLOB]            list the directory's users (e.g. '*@example.com')\n"
 		"  lookup MAP KEY              query authd's socketmap (domain, mailbox, alias, resolve)\n"
+		"  queue list|flush            the mail queue (like mailq) / retry everything now\n"
+		"  queue hold|release|delete|show ID\n"
 		"  config check                validate the config file\n"
 		"  pw [-s SCHEME] [-p PASSWORD] hash a password (schemes: %s)\n"
 		"  migrate check [POSTFIX_DIR] [DOVECOT_DIR]\n"
@@ -114,6 +117,8 @@ static int with_conf(const char *path, int argc, char **argv)
 		rc = ctl_user(conf, argv[1]);
 	} else if (strcmp(cmd, "lookup") == 0 && argc == 3) {
 		rc = ctl_lookup(conf, argv[1], argv[2]);
+	} else if (strcmp(cmd, "queue") == 0 && (argc == 2 || argc == 3)) {
+		rc = ctl_queue(conf, argv[1], argc == 3 ? argv[2] : NULL);
 	} else {
 		rc = usage();
 	}

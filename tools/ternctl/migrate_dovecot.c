@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "migrate.h"
+#include "strutil.h"
 
 #define MAX_SECTIONS 16
 #define MAX_SQL_FILES 8
@@ -148,7 +149,7 @@ static void db_close(struct dv *d, struct section *s)
 	char value[1200], note[1200], args[1024];
 	const char *drv = s->driver[0] ? s->driver : s->name;
 	snprintf(value, sizeof(value), "driver=%s args=%s", drv, s->args);
-	snprintf(args, sizeof(args), "%s", s->args);
+	str_copy(args, sizeof(args), s->args);
 	enum mig_verdict v = MIG_MAPPED;
 	bool pass = strcmp(s->type, "passdb") == 0;
 	if (strcmp(drv, "sql") == 0 && s->args[0]) {

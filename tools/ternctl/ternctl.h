@@ -36,6 +36,11 @@ int ctl_lookup(const struct conf *conf, const char *map, const char *key);
  * (NULL = all); 0 listed, 1 authd answered FAIL, 2 trouble. */
 int ctl_user_list(const struct conf *conf, const char *mask);
 
+/* queuecmd.c: "queue list|flush|hold|release|delete|show" (id NULL for
+ * list and flush) over the queue's control socket; 0 done, 1 the queue
+ * said ERROR, 2 trouble. */
+int ctl_queue(const struct conf *conf, const char *cmd, const char *id);
+
 /* migrate.c: "migrate check [POSTFIX_DIR] [DOVECOT_DIR]" (argv after
  * "check"); 0 report made, 2 main.cf or dovecot.conf unreadable. */
 int ctl_migrate_check(int argc, char **argv);
