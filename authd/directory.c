@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "conf.h"
+#include "dir_user_pack.h"
 #include "directory_int.h"
 #include "log.h"
 
@@ -62,25 +65,37 @@ static enum dir_result passwd_user(struct directory *dir, const char *key, struc
 	return r;
 }
 
-/* A user from Dovecot's SQL queries, through the cache. */
+/* A user from Dovecot's SQL queries, through the cache (packed: a cached
+ * user costs its strings, not the whole struct). */
 static enum dir_result sql_user(struct directory *dir, const char *key, const char *service,
 				const char *rip, struct dir_user *u, bool want_pass)
 {
-	char ckey[DIR_MAX_ADDRESS + 160];
-	size_t len = sizeof(*u);
+	char ckey[DIR_MAX_ADDRESS + 160], packed[sizeof(*u)];
+	size_t len = sizeof(packed);
 	bool found;
 	/* the query may use %s and %r: they are part of what was asked */
 	snprintf(ckey, sizeof(ckey), "%c\001%s\001%.63s\001%.63s", want_pass ? 'P' : 'U', key,
 		 service, rip);
-	if (lookup_cache_get(dir->cache, ckey, u, &len, &found) && len == sizeof(*u))
+	if (lookup_cache_get(dir->cache, ckey, packed, &len, &found) &&
+	    (!found || dir_user_unpack(packed, len, u) == 0))
 		return found ? DIR_FOUND : DIR_NOTFOUND;
 	struct dsql_vars vars = { .user = key, .service = service, .rip = rip };
 	enum dir_result r = want_pass ? dovecot_sql_passdb(dir->sql, &vars, u)
 				      : dovecot_sql_userdb(dir->sql, &vars, u);
 	if (r == DIR_FOUND && !u->user[0])
 		snprintf(u->user, sizeof(u->user), "%s", key);
-	if (r != DIR_TEMP)
-		lookup_cache_put(dir->cache, ckey, u, sizeof(*u), r == DIR_FOUND);
+	if (r == DIR_FOUND) {
+		struct buf b;
+		buf_init(&b, sizeof(packed));
+		dir_user_pack(u, &b);
+		if (!buf_error(&b))
+			lookup_cache_put(dir->cache, ckey, b.data, b.len, true);
+		sodium_memzero(b.data, b.len);
+		buf_free(&b);
+	} else if (r == DIR_NOTFOUND) {
+		lookup_cache_put(dir->cache, ckey, NULL, 0, false);
+	}
+	sodium_memzero(packed, sizeof(packed));
 	return r;
 }
 

@@ -1,5 +1,8 @@
 /* lookup_cache: chained hash table plus an insertion-ordered list for
- * eviction, under one mutex (see lookup_cache.h). */
+ * eviction, under one mutex (see lookup_cache.h). The bucket count scales
+ * with max_bytes (about one bucket per 256 bytes), so chains stay short
+ * even when the cache is full of small negative entries; each put also
+ * drops a few expired entries from the old end. */
 #include "lookup_cache.h"
 
 #include <pthread.h>
@@ -7,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#define BUCKETS 4096 /* power of two */
+#define MIN_BUCKETS 1024u
+#define MAX_BUCKETS (1u << 20)
+#define EXPIRE_PER_PUT 8
 
 struct entry {
 	struct entry *hnext;		/* bucket chain */
@@ -20,7 +25,8 @@ struct entry {
 
 struct lookup_cache {
 	pthread_mutex_t lock;
-	struct entry *buckets[BUCKETS];
+	struct entry **buckets;
+	size_t nbuckets; /* power of two */
 	struct entry *oldest, *newest;
 	size_t bytes, max_bytes;
 	uint64_t ttl_ms, negative_ttl_ms, hits, misses;
@@ -33,12 +39,12 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static size_t bucket_of(const char *key, size_t len)
+static size_t bucket_of(const struct lookup_cache *c, const char *key, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
-	return (size_t)(h & (BUCKETS - 1));
+	return (size_t)(h & (c->nbuckets - 1));
 }
 
 static size_t entry_size(const struct entry *e)
@@ -48,7 +54,7 @@ static size_t entry_size(const struct entry *e)
 
 static void unlink_entry(struct lookup_cache *c, struct entry *e)
 {
-	struct entry **pp = &c->buckets[bucket_of(e->data, e->keylen)];
+	struct entry **pp = &c->buckets[bucket_of(c, e->data, e->keylen)];
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
@@ -66,7 +72,7 @@ static void unlink_entry(struct lookup_cache *c, struct entry *e)
 
 static struct entry *find(struct lookup_cache *c, const char *key, size_t keylen)
 {
-	for (struct entry *e = c->buckets[bucket_of(key, keylen)]; e; e = e->hnext)
+	for (struct entry *e = c->buckets[bucket_of(c, key, keylen)]; e; e = e->hnext)
 		if (e->keylen == keylen && memcmp(e->data, key, keylen) == 0)
 			return e;
 	return NULL;
@@ -79,6 +85,14 @@ struct lookup_cache *lookup_cache_new(size_t max_bytes, uint64_t ttl_ms, uint64_
 	struct lookup_cache *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
+	c->nbuckets = MIN_BUCKETS;
+	while (c->nbuckets < MAX_BUCKETS && c->nbuckets * 256 < max_bytes)
+		c->nbuckets *= 2;
+	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	if (c->buckets == NULL) {
+		free(c);
+		return NULL;
+	}
 	pthread_mutex_init(&c->lock, NULL);
 	c->max_bytes = max_bytes;
 	c->ttl_ms = ttl_ms;
@@ -103,6 +117,7 @@ void lookup_cache_free(struct lookup_cache **cachep)
 		return;
 	lookup_cache_clear(c);
 	pthread_mutex_destroy(&c->lock);
+	free(c->buckets);
 	free(c);
 	*cachep = NULL;
 }
@@ -154,6 +169,9 @@ void lookup_cache_put(struct lookup_cache *c, const char *key, const void *value
 	if (len)
 		memcpy(e->data + keylen + 1, value, len);
 	pthread_mutex_lock(&c->lock);
+	uint64_t now = now_ms();
+	for (int i = 0; i < EXPIRE_PER_PUT && c->oldest && c->oldest->expires_ms <= now; i++)
+		unlink_entry(c, c->oldest);
 	struct entry *old = find(c, key, keylen);
 	if (old)
 		unlink_entry(c, old);
@@ -164,7 +182,7 @@ void lookup_cache_put(struct lookup_cache *c, const char *key, const void *value
 		free(e);
 		return;
 	}
-	size_t b = bucket_of(key, keylen);
+	size_t b = bucket_of(c, key, keylen);
 	e->hnext = c->buckets[b];
 	c->buckets[b] = e;
 	e->older = c->newest;
