@@ -1,12 +1,16 @@
 /* authbench: a load generator for Dovecot-protocol auth servers (tern authd
- * and Dovecot auth): N non-blocking connections on one poll() loop, each with
- * at most one request in flight: AUTH PLAIN (mode auth), auth-master USER
- * lookups (mode userdb), or just the handshake, then held open (mode idle).
- * Invariants: counters only count after the warm-up; at the end no new
- * request is sent and in-flight ones are awaited (up to 10 s) before closing,
- * since Dovecot counts a request aborted by a disconnect as a failed login
- * (auth penalty); the result is exactly one "key=value ..." line on stdout;
- * a dropped connection is an error. */
+ * and Dovecot auth) and Postfix socketmap servers (tern authd): N
+ * non-blocking connections on one poll() loop, each with at most one request
+ * in flight: AUTH PLAIN (mode auth), auth-master USER lookups (mode userdb),
+ * socketmap "MAP key" lookups (mode socketmap), or just the handshake, then
+ * held open (mode idle). With -n every request names a new unknown user.
+ * Invariants: counters only count after the warm-up; an op is an answer of
+ * the expected kind (found, or not found with -n), anything else an error
+ * (TEMP/temporary failures also counted apart); at the end no new request is
+ * sent and in-flight ones are awaited (up to 10 s) before closing, since
+ * Dovecot counts a request aborted by a disconnect as a failed login (auth
+ * penalty); the result is exactly one "key=value ..." line on stdout; a
+ * dropped connection is an error. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,10 +26,11 @@
 #include "buf.h"
 #include "ipc.h"
 
-enum mode { M_AUTH, M_USERDB, M_IDLE };
+enum mode { M_AUTH, M_USERDB, M_SOCKETMAP, M_IDLE };
 
 struct user {
 	char *name;
+	char *pass;
 	char *resp; /* base64("\0user\0password") */
 };
 
@@ -40,13 +45,16 @@ struct bconn {
 struct bench {
 	enum mode mode;
 	const char *sock;
+	const char *map; /* socketmap: the map asked */
+	bool unknown;	 /* -n: a new unknown user per request */
 	size_t conc;
 	double secs, warmup;
 	struct user *users;
 	size_t nusers, next_user;
+	unsigned long seq; /* -n: unknown users made */
 	struct bconn *conns;
 	struct pollfd *pfds;
-	unsigned long ops, errors, ready, inflight;
+	unsigned long ops, errors, temp, ready, inflight;
 	bool counting, draining;
 };
 
@@ -101,6 +109,7 @@ static void load_users(struct bench *b, const char *path)
 		buf_append(&raw, colon + 1, plen);
 		ipc_base64_encode(&enc, (const unsigned char *)raw.data, raw.len);
 		b->users[b->nusers].name = strdup(line);
+		b->users[b->nusers].pass = strdup(colon + 1);
 		b->users[b->nusers].resp = strdup(buf_str(&enc));
 		buf_free(&raw);
 		buf_free(&enc);
@@ -110,6 +119,8 @@ static void load_users(struct bench *b, const char *path)
 	if (b->nusers == 0)
 		die("no users in users file");
 }
+
+static void send_request(struct bench *b, struct bconn *c);
 
 static int open_conn(struct bench *b, struct bconn *c)
 {
@@ -128,7 +139,11 @@ static int open_conn(struct bench *b, struct bconn *c)
 	}
 	buf_init(&c->in, 1 << 20);
 	buf_init(&c->out, 1 << 20);
-	if (b->mode == M_USERDB)
+	if (b->mode == M_SOCKETMAP) { /* no handshake */
+		c->ready = true;
+		b->ready++;
+		send_request(b, c);
+	} else if (b->mode == M_USERDB)
 		buf_append_str(&c->out, "VERSION\t1\t1\n");
 	else
 		buf_printf(&c->out, "VERSION\t1\t2\nCPID\t%ld\n", (long)getpid());
@@ -152,16 +167,95 @@ static void close_conn(struct bench *b, struct bconn *c, bool error)
 		b->errors++;
 }
 
+/* -n: "nx<pid>-<seq>-local@domain", never in the database */
+static void unknown_user(struct bench *b, const struct user *u, struct buf *name_r,
+			 struct buf *resp_r)
+{
+	buf_printf(name_r, "nx%ld-%lu-%s", (long)getpid(), ++b->seq, u->name);
+	struct buf raw;
+	buf_init(&raw, 0);
+	buf_append_char(&raw, 0);
+	buf_append(&raw, name_r->data, name_r->len);
+	buf_append_char(&raw, 0);
+	buf_append_str(&raw, u->pass);
+	ipc_base64_encode(resp_r, (const unsigned char *)raw.data, raw.len);
+	buf_free(&raw);
+}
+
 static void send_request(struct bench *b, struct bconn *c)
 {
 	const struct user *u = &b->users[b->next_user++ % b->nusers];
+	const char *name = u->name, *resp = u->resp;
+	struct buf nbuf, rbuf;
+	buf_init(&nbuf, 0);
+	buf_init(&rbuf, 0);
+	if (b->unknown) {
+		unknown_user(b, u, &nbuf, &rbuf);
+		name = buf_str(&nbuf);
+		resp = buf_str(&rbuf);
+	}
 	c->id++;
 	if (b->mode == M_AUTH)
-		buf_printf(&c->out, "AUTH\t%u\tPLAIN\tservice=smtp\tresp=%s\n", c->id, u->resp);
+		buf_printf(&c->out, "AUTH\t%u\tPLAIN\tservice=smtp\tresp=%s\n", c->id, resp);
+	else if (b->mode == M_USERDB)
+		buf_printf(&c->out, "USER\t%u\t%s\tservice=bench\n", c->id, name);
 	else
-		buf_printf(&c->out, "USER\t%u\t%s\tservice=bench\n", c->id, u->name);
+		buf_printf(&c->out, "%zu:%s %s,", strlen(b->map) + 1 + strlen(name), b->map, name);
+	buf_free(&nbuf);
+	buf_free(&rbuf);
 	c->inflight = true;
 	b->inflight++;
+}
+
+enum answer { A_FOUND, A_NOTFOUND, A_TEMP, A_OTHER };
+
+/* The kind of a reply (without its id, for the line protocols). */
+static enum answer classify(const struct bench *b, const char *msg, size_t len)
+{
+#define IS(lit) (len >= sizeof(lit) - 1 && memcmp(msg, lit, sizeof(lit) - 1) == 0)
+	switch (b->mode) {
+	case M_AUTH:
+		if (IS("OK\t"))
+			return A_FOUND;
+		if (IS("FAIL\t"))
+			return memmem(msg, len, "\ttemp", 5) ? A_TEMP : A_NOTFOUND;
+		return A_OTHER;
+	case M_USERDB:
+		return IS("USER\t") ? A_FOUND : IS("NOTFOUND\t") ? A_NOTFOUND
+					: IS("FAIL\t") ? A_TEMP : A_OTHER;
+	case M_SOCKETMAP:
+		return IS("OK ") ? A_FOUND : IS("NOTFOUND ") ? A_NOTFOUND
+				     : IS("TEMP") ? A_TEMP : A_OTHER;
+	default:
+		return A_OTHER;
+	}
+#undef IS
+}
+
+static void count_answer(struct bench *b, enum answer a, const char *msg, size_t len)
+{
+	if (!b->counting)
+		return;
+	if (a == (b->unknown ? A_NOTFOUND : A_FOUND)) {
+		b->ops++;
+		return;
+	}
+	b->errors++;
+	if (a == A_TEMP)
+		b->temp++;
+	if (b->errors <= 3) /* a sample of what went wrong */
+		fprintf(stderr, "authbench: unexpected reply: %.*s\n", (int)(len > 200 ? 200 : len),
+			msg);
+}
+
+/* The reply to c's request is in: the next one goes out. */
+static int request_done(struct bench *b, struct bconn *c)
+{
+	c->inflight = false;
+	b->inflight--;
+	if (!b->draining)
+		send_request(b, c);
+	return 0;
 }
 
 /* One reply line: returns -1 when the connection must be dropped. */
@@ -184,21 +278,40 @@ static int handle_line(struct bench *b, struct bconn *c, const char *line)
 	const char *tab = strchr(line, '\t');
 	if (tab == NULL || strtoul(tab + 1, NULL, 10) != c->id)
 		return -1;
-	size_t vlen = (size_t)(tab - line);
-	bool ok = b->mode == M_AUTH ? vlen == 2 && strncmp(line, "OK", 2) == 0
-				    : vlen == 4 && strncmp(line, "USER", 4) == 0;
-	if (b->counting) {
-		if (ok)
-			b->ops++;
-		else
-			b->errors++;
-	}
-	if (!ok && b->mode == M_AUTH && strncmp(line, "CONT", 4) == 0)
+	if (b->mode == M_AUTH && strncmp(line, "CONT\t", 5) == 0)
 		return -1; /* PLAIN with an initial response never continues */
-	c->inflight = false;
-	b->inflight--;
-	if (!b->draining)
-		send_request(b, c);
+	count_answer(b, classify(b, line, strlen(line)), line, strlen(line));
+	return request_done(b, c);
+}
+
+/* One socketmap reply (a netstring's payload). */
+static int handle_netstring(struct bench *b, struct bconn *c, const char *msg, size_t len)
+{
+	if (!c->inflight)
+		return -1;
+	count_answer(b, classify(b, msg, len), msg, len);
+	return request_done(b, c);
+}
+
+/* The complete netstrings at the start of c->in; -1 when malformed. */
+static int parse_netstrings(struct bench *b, struct bconn *c)
+{
+	while (c->fd >= 0 && c->in.len > 0) {
+		size_t i = 0, n = 0;
+		while (i < c->in.len && i < 7 && c->in.data[i] >= '0' && c->in.data[i] <= '9')
+			n = n * 10 + (size_t)(c->in.data[i++] - '0');
+		if (i == c->in.len)
+			return 0; /* length not complete yet */
+		if (i == 0 || c->in.data[i] != ':')
+			return -1;
+		if (c->in.len < i + 1 + n + 1)
+			return 0;
+		if (c->in.data[i + 1 + n] != ',')
+			return -1;
+		if (handle_netstring(b, c, c->in.data + i + 1, n) < 0)
+			return -1;
+		buf_consume(&c->in, i + 1 + n + 1);
+	}
 	return 0;
 }
 
@@ -214,6 +327,13 @@ static int do_read(struct bench *b, struct bconn *c)
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 		buf_added(&c->in, (size_t)n);
+		if (b->mode == M_SOCKETMAP) {
+			if (parse_netstrings(b, c) < 0)
+				return -1;
+			if ((size_t)n < 65536)
+				return 0;
+			continue;
+		}
 		char *nl;
 		while (c->fd >= 0 && (nl = memchr(c->in.data, '\n', c->in.len)) != NULL) {
 			*nl = 0;
@@ -272,8 +392,11 @@ static void loop_until(struct bench *b, double until)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: authbench -s SOCKET -m auth|userdb|idle -c CONCURRENCY "
-			"-d SECONDS [-w WARMUP] -u USERS_FILE\n"
+	fprintf(stderr, "usage: authbench -s SOCKET -m auth|userdb|socketmap|idle -c CONCURRENCY "
+			"-d SECONDS [-w WARMUP] [-k MAP] [-n] -u USERS_FILE\n"
+			"  socketmap: netstring \"MAP user\" requests (-k, default resolve)\n"
+			"  -n: every request names a new unknown user (nx<pid>-<n>-user),\n"
+			"  the expected answer is a failure / NOTFOUND\n"
 			"  idle: prints its line once all handshakes are done, then holds the\n"
 			"  connections for SECONDS (or until SIGTERM/SIGINT)\n");
 	exit(2);
@@ -283,7 +406,7 @@ static void parse_args(struct bench *b, int argc, char **argv)
 {
 	const char *users = NULL;
 	int opt;
-	while ((opt = getopt(argc, argv, "s:m:c:d:w:u:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:m:c:d:w:u:k:n")) != -1) {
 		switch (opt) {
 		case 's': b->sock = optarg; break;
 		case 'm':
@@ -291,6 +414,8 @@ static void parse_args(struct bench *b, int argc, char **argv)
 				b->mode = M_AUTH;
 			else if (strcmp(optarg, "userdb") == 0)
 				b->mode = M_USERDB;
+			else if (strcmp(optarg, "socketmap") == 0)
+				b->mode = M_SOCKETMAP;
 			else if (strcmp(optarg, "idle") == 0)
 				b->mode = M_IDLE;
 			else
@@ -300,17 +425,22 @@ static void parse_args(struct bench *b, int argc, char **argv)
 		case 'd': b->secs = strtod(optarg, NULL); break;
 		case 'w': b->warmup = strtod(optarg, NULL); break;
 		case 'u': users = optarg; break;
+		case 'k': b->map = optarg; break;
+		case 'n': b->unknown = true; break;
 		default: usage();
 		}
 	}
+	if (b->map == NULL)
+		b->map = "resolve";
 	if (b->sock == NULL || b->conc == 0 || b->secs <= 0 || b->warmup < 0 ||
+	    strlen(b->map) == 0 || strchr(b->map, ' ') != NULL ||
 	    (users == NULL && b->mode != M_IDLE))
 		usage();
 	if (users)
 		load_users(b, users);
 }
 
-static const char *const mode_names[] = { "auth", "userdb", "idle" };
+static const char *const mode_names[] = { "auth", "userdb", "socketmap", "idle" };
 
 int main(int argc, char **argv)
 {
@@ -347,9 +477,9 @@ int main(int argc, char **argv)
 			loop_until(&b, now_s() + 0.01);
 		b.errors += b.inflight; /* never answered */
 	}
-	printf("mode=%s conc=%zu ops=%lu secs=%.2f ops_per_s=%.0f errors=%lu\n",
+	printf("mode=%s conc=%zu ops=%lu secs=%.2f ops_per_s=%.0f errors=%lu temp=%lu\n",
 	       mode_names[b.mode], b.conc, b.ops, secs, secs > 0 ? (double)b.ops / secs : 0.0,
-	       b.errors);
+	       b.errors, b.temp);
 	fflush(stdout);
 	if (b.mode == M_IDLE)
 		loop_until(&b, now_s() + b.secs);
@@ -357,6 +487,7 @@ int main(int argc, char **argv)
 		close_conn(&b, &b.conns[i], false);
 	for (size_t i = 0; i < b.nusers; i++) {
 		free(b.users[i].name);
+		free(b.users[i].pass);
 		free(b.users[i].resp);
 	}
 	free(b.users);

@@ -5,7 +5,10 @@
 # {SHA512-CRYPT} users) and get the same loads from bench/authbench:
 # SASL PLAIN at concurrency 1/10/50, SHA512-CRYPT at 10, auth-master USER
 # lookups at 10, and the RSS of 1000 idle connections. Output: a Markdown
-# table on stdout and in bench/results/authd.md. Never part of the tests.
+# table on stdout and in bench/results/authd.md; then bench/run-sql.sh, the
+# same comparison on MariaDB (bench/results/authd-sql.md), and
+# bench/run-mail.sh, the mail path vs Postfix + Dovecot LMTP
+# (bench/results/mail.md). Never part of the tests.
 # Environment: BENCH_SECS (5), BENCH_WARMUP (1), BENCH_ROUNDS (2),
 # BENCH_IDLE (1000), BENCH_KEEP=1 keeps the temp dir.
 set -eu
@@ -364,3 +367,13 @@ EOF
 )
 mkdir -p "$SRC/bench/results"
 echo "$REPORT" | tee "$SRC/bench/results/authd.md"
+
+# the same comparison on MariaDB (its own servers and data): bench/run-sql.sh
+stop_pid "$TERN_PID"
+stop_pid "$DV_PID"
+echo
+sh "$SRC/bench/run-sql.sh" "$BUILD"
+
+# the mail path, tern vs Postfix + Dovecot LMTP: bench/run-mail.sh
+echo
+sh "$SRC/bench/run-mail.sh" "$BUILD"
