@@ -7,6 +7,7 @@
 #include "mutf7.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -151,6 +152,13 @@ int maildir_make_folder_dir(const char *dir, bool is_root, struct maildir_err *e
 	return 0;
 }
 
+void maildir_temp_tag(char *out, size_t size)
+{
+	static atomic_ulong counter;
+	snprintf(out, size, "%s.%ld.%ld.%lu", maildir_hostname(), (long)getpid(), (long)gettid(),
+		 atomic_fetch_add(&counter, 1));
+}
+
 /* Write the v2 subscriptions file unless present: temp file + link(). */
 static int write_subscriptions(const char *root, struct maildir_err *err_r)
 {
@@ -158,9 +166,10 @@ static int write_subscriptions(const char *root, struct maildir_err *err_r)
 	size_t len;
 	int fd, ret;
 
+	char tag[160];
+	maildir_temp_tag(tag, sizeof(tag));
 	if (maildir_pathf(path, sizeof(path), "%s/subscriptions", root) < 0 ||
-	    maildir_pathf(tmp, sizeof(tmp), "%s/temp.%s.%ld.subscriptions", root,
-			  maildir_hostname(), (long)getpid()) < 0) {
+	    maildir_pathf(tmp, sizeof(tmp), "%s/temp.%s.subscriptions", root, tag) < 0) {
 		maildir_err_sys(err_r, "open", root);
 		return -1;
 	}
@@ -171,8 +180,7 @@ static int write_subscriptions(const char *root, struct maildir_err *err_r)
 		strcat(text, "\n");
 	}
 	len = strlen(text);
-	(void)unlink(tmp); /* left by a crashed process with our pid */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); /* a unique name */
 	if (fd < 0) {
 		maildir_err_sys(err_r, "open", tmp);
 		return -1;

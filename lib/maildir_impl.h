@@ -33,4 +33,9 @@ bool maildir_quota_parse_limits(const char *s, uint64_t *bytes_r, uint64_t *coun
  * the same batch see it (maildir_quota.c). */
 void maildir_quota_pending(struct maildir_quota *q, uint64_t bytes, bool add);
 
+/* A temp-file name part unique per call across processes and threads:
+ * "<host>.<pid>.<tid>.<counter>" (several delivery threads of one lmtpd
+ * must never share a temp file). */
+void maildir_temp_tag(char *out, size_t size);
+
 #endif

@@ -305,10 +305,10 @@ static int recalc(struct maildir_quota *q, struct maildir_err *err_r)
 	format_header(q, text, sizeof(text));
 	hl = strlen(text);
 	snprintf(text + hl, sizeof(text) - hl, "\n%" PRIu64 " %" PRIu64 "\n", q->bytes, q->count);
-	if (maildir_pathf(tmp, sizeof(tmp), "%s.%s.%ld", q->path, maildir_hostname(),
-			  (long)getpid()) < 0)
+	char tag[160];
+	maildir_temp_tag(tag, sizeof(tag));
+	if (maildir_pathf(tmp, sizeof(tmp), "%s.%s", q->path, tag) < 0)
 		return 0;
-	(void)unlink(tmp);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
 		return 0;
 	hl = strlen(text);

@@ -35,6 +35,7 @@ struct queue_txn {
 	uint64_t size, timeout_ms, timer;
 	char id[64], reason[256];
 	bool write_failed, lost, freed, committed;
+	int write_errno; /* why a write to the spool file failed (ENOSPC...) */
 	int busy; /* depth of our loop callbacks */
 	int passed_fd; /* an fd received before its 'F' byte was parsed */
 };
@@ -307,8 +308,10 @@ static int write_data(struct queue_txn *t)
 			off += (size_t)n;
 		else if (n < 0 && errno == EINTR)
 			continue;
-		else
+		else {
 			t->write_failed = true;
+			t->write_errno = n < 0 ? errno : EIO;
+		}
 	}
 	buf_reset(&t->data);
 	return t->write_failed ? -1 : 0;
@@ -340,8 +343,11 @@ void queue_txn_commit(struct queue_txn *t, queue_cb *cb, void *ctx)
 	t->cb = cb;
 	t->ctx = ctx;
 	if (t->state != QC_OPEN || t->file < 0 || write_data(t) < 0 || t->lost) {
+		char why[128];
+		snprintf(why, sizeof(why), "queue file write error: %s",
+			 t->write_errno ? strerror(t->write_errno) : "not open");
 		t->state = QC_COMMIT;
-		soon(t, t->lost ? "queue connection lost" : "queue file write error");
+		soon(t, t->lost ? "queue connection lost" : why);
 		return;
 	}
 	close(t->file);

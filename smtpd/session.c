@@ -143,7 +143,13 @@ static void on_data_start(struct smtp_session *s)
 static int on_data(struct smtp_session *s, const char *data, size_t len)
 {
 	struct smtpd_session *ss = smtp_session_ctx(s);
-	return ss->txn ? queue_txn_write(ss->txn, data, len) : -1;
+	if (ss->txn == NULL)
+		return -1;
+	/* A failed write (e.g. ENOSPC) is remembered by the transaction and
+	 * reported, with its reason, at COMMIT: the reply can then say 452
+	 * 4.3.1 for a full disk, and the log says why. */
+	(void)queue_txn_write(ss->txn, data, len);
+	return 0;
 }
 
 static void commit_done(enum queue_result r, const char *text, void *ctx)
