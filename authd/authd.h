@@ -37,12 +37,14 @@ static inline const struct conf *authd_conf(const struct authd *a) { return a->c
 struct conn *authd_conn_new(struct authd *a, int fd, const char *peer,
 			    const struct conn_handlers *h, void *client, size_t max_line);
 
-/* Run a directory job: when the directory may block (SQL), work() runs on
- * the lookup pool and done() later on the loop, and the returned job can be
- * cancelled (done then gets cancelled=true); otherwise both run right here
- * and NULL is returned. done always frees ctx. */
-struct workpool_job *authd_run(struct authd *a, workpool_work *work, workpool_done *done,
-			       void *ctx);
+/* Run a directory job. work() first runs right here with the directory in
+ * cache-only mode; when that answered everything (always, for files), done()
+ * follows at once and NULL is returned. On a cache miss reset(ctx) undoes
+ * the partial answer and work() runs again on the lookup pool, done() later
+ * on the loop; the returned job can be cancelled (done then gets
+ * cancelled=true). done always frees ctx. */
+struct workpool_job *authd_run(struct authd *a, workpool_work *work, workpool_work *reset,
+			       workpool_done *done, void *ctx);
 
 void sasl_server_accept(struct authd *a, int fd, const char *peer);
 void userdb_server_accept(struct authd *a, int fd, const char *peer);

@@ -78,6 +78,28 @@ static enum dir_result file_get(struct dir_map_list *l, struct dir_source *s, co
 	return r;
 }
 
+static __thread bool cache_only, cache_missed;
+
+void directory_cache_only(bool on)
+{
+	cache_only = on;
+	cache_missed = false;
+}
+
+bool directory_cache_missed(void)
+{
+	bool missed = cache_missed;
+	cache_missed = false;
+	return missed;
+}
+
+bool dir_cache_only_miss(void)
+{
+	if (cache_only)
+		cache_missed = true;
+	return cache_only;
+}
+
 /* An SQL table's answer, through the cache (TEMP is never cached). */
 static enum dir_result sql_get(struct dir_map_list *l, size_t index, const char *key, char *out,
 			       size_t outsize)
@@ -90,6 +112,8 @@ static enum dir_result sql_get(struct dir_map_list *l, size_t index, const char 
 		out[found ? len : 0] = '\0';
 		return found ? DIR_FOUND : DIR_NOTFOUND;
 	}
+	if (dir_cache_only_miss())
+		return DIR_TEMP; /* the caller retries on a worker thread */
 	enum dir_result r = mysql_table_lookup(l->v[index].sql, key, out, outsize);
 	if (r != DIR_TEMP)
 		lookup_cache_put(l->cache, ckey, out, strlen(out), r == DIR_FOUND);

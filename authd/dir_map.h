@@ -44,6 +44,9 @@ enum dir_result dir_map_get(struct dir_map_list *l, const char *key, char *out, 
 /* (Re)load changed files; 0 or -1 if some file failed (old data kept).
  * Call with the lock held for writing. */
 int dir_map_reload(struct dir_map_list *l);
+/* In cache-only mode (directory_cache_only): true, and the miss is
+ * remembered, when a lookup would now have to query the database. */
+bool dir_cache_only_miss(void);
 /* Does any map block (SQL)? */
 bool dir_map_blocking(const struct dir_map_list *l);
 void dir_map_free(struct dir_map_list *l);

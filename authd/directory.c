@@ -79,6 +79,8 @@ static enum dir_result sql_user(struct directory *dir, const char *key, const ch
 	if (lookup_cache_get(dir->cache, ckey, packed, &len, &found) &&
 	    (!found || dir_user_unpack(packed, len, u) == 0))
 		return found ? DIR_FOUND : DIR_NOTFOUND;
+	if (dir_cache_only_miss())
+		return DIR_TEMP; /* the caller retries on a worker thread */
 	struct dsql_vars vars = { .user = key, .service = service, .rip = rip };
 	enum dir_result r = want_pass ? dovecot_sql_passdb(dir->sql, &vars, u)
 				      : dovecot_sql_userdb(dir->sql, &vars, u);
@@ -136,7 +138,7 @@ enum dir_result directory_iterate_users(struct directory *dir,
 					bool (*cb)(const char *user, void *ctx), void *ctx)
 {
 	if (dir->sql)
-		return dovecot_sql_iterate(dir->sql, cb, ctx);
+		return dir_cache_only_miss() ? DIR_TEMP : dovecot_sql_iterate(dir->sql, cb, ctx);
 	if (!dir->passwd.path)
 		return DIR_FOUND;
 	enum dir_result r = DIR_FOUND;

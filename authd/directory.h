@@ -74,6 +74,12 @@ enum dir_result directory_passdb(struct directory *dir, const char *user, const 
 /* Does a lookup possibly block (SQL)? Then callers run lookups on worker
  * threads; every lookup function here is thread-safe. */
 bool directory_blocking(const struct directory *dir);
+/* Cache-only mode for this thread (the event loop): a lookup that would
+ * need the database answers DIR_TEMP instead and is remembered as a miss;
+ * directory_cache_missed() tells (and clears it). Lets the loop answer
+ * cached SQL lookups itself and send only misses to worker threads. */
+void directory_cache_only(bool on);
+bool directory_cache_missed(void);
 /* Iterate all user names (ternctl user list); cb returns false to stop. */
 enum dir_result directory_iterate_users(struct directory *dir,
 					bool (*cb)(const char *user, void *ctx), void *ctx);

@@ -68,18 +68,23 @@ struct conn *authd_conn_new(struct authd *a, int fd, const char *peer,
 	return c;
 }
 
-struct workpool_job *authd_run(struct authd *a, workpool_work *work, workpool_done *done,
-			       void *ctx)
+struct workpool_job *authd_run(struct authd *a, workpool_work *work, workpool_work *reset,
+			       workpool_done *done, void *ctx)
 {
-	if (a->lookups == NULL || !directory_blocking(a->dir)) {
-		work(ctx);
+	bool blocking = a->lookups != NULL && directory_blocking(a->dir);
+	/* first from the cache, right here: only a miss goes to a worker */
+	directory_cache_only(blocking);
+	work(ctx);
+	bool missed = blocking && directory_cache_missed();
+	directory_cache_only(false);
+	if (!missed) {
 		done(ctx, false);
 		return NULL;
 	}
+	reset(ctx);
 	struct workpool_job *job = workpool_submit(a->lookups, work, done, ctx);
-	if (job == NULL) { /* out of memory: answer "cannot say now" rather than block */
+	if (job == NULL) /* out of memory: answer "cannot say now" rather than block */
 		done(ctx, true);
-	}
 	return job;
 }
 

@@ -214,27 +214,28 @@ static enum passdb_result check_sql(struct authd *a, const char *user, const cha
 }
 
 /* Files: the record is read here; only a slow hash leaves the loop. */
-static enum passdb_result check_files(struct authd *a, const char *user, const char *password,
-				      size_t len, const char *service, const char *rip,
-				      const char **reason_r, bool *nodelay_r, passdb_done *done,
-				      void *ctx, struct passdb_pending **pending_r)
+/* The record is known (read on the loop: a file, or the SQL cache): decide
+ * now, or hand only a slow hash to the hash pool. */
+static enum passdb_result check_record(struct authd *a, struct dir_user *u, enum dir_result found,
+				       const char *user, const char *password, size_t len,
+				       const char *service, const char *rip, const char **reason_r,
+				       bool *nodelay_r, passdb_done *done, void *ctx,
+				       struct passdb_pending **pending_r)
 {
-	static struct dir_user u; /* large; only the loop thread uses it */
-	enum dir_result found = directory_passdb(a->dir, user, service, rip, &u);
-	const char *stored = found == DIR_FOUND ? u.password : dummy_hash;
-	bool slow = found != DIR_TEMP && pw_is_expensive(stored, u.scheme_default[0] ? u.scheme_default : NULL) &&
-		    (found != DIR_FOUND || decide_without_hash(&u, rip, reason_r) < 0);
+	const char *scheme = u->scheme_default[0] ? u->scheme_default : NULL;
+	const char *stored = found == DIR_FOUND ? u->password : dummy_hash;
+	bool slow = found != DIR_TEMP && pw_is_expensive(stored, scheme) &&
+		    (found != DIR_FOUND || decide_without_hash(u, rip, reason_r) < 0);
 	if (!slow)
-		return decide(&u, found, user, password, len, rip, reason_r, nodelay_r);
+		return decide(u, found, user, password, len, rip, reason_r, nodelay_r);
 	struct passdb_pending *p = pending_new(a, user, service, rip, done, ctx);
 	if (p != NULL) {
-		p->nodelay = found == DIR_FOUND && u.nodelay;
+		p->nodelay = found == DIR_FOUND && u->nodelay;
 		p->unknown_user = found != DIR_FOUND;
-		p->hash_job = hash_pool_submit(a->hashes, stored, password, len,
-					       u.scheme_default[0] ? u.scheme_default : NULL, user,
+		p->hash_job = hash_pool_submit(a->hashes, stored, password, len, scheme, user,
 					       hash_verified, p);
 	}
-	sodium_memzero(u.password, sizeof(u.password));
+	sodium_memzero(u->password, sizeof(u->password));
 	if (p == NULL || p->hash_job == NULL) {
 		free(p);
 		*reason_r = "out-of-memory";
@@ -256,9 +257,19 @@ enum passdb_result passdb_check(struct authd *a, const char *login, const char *
 		*reason_r = "invalid-username";
 		return PASSDB_FAIL;
 	}
-	if (directory_blocking(a->dir))
+	static struct dir_user u; /* large; only the loop thread uses it */
+	bool blocking = directory_blocking(a->dir);
+	/* SQL: a cached record is read here, like a file; only a miss needs
+	 * the database, on a worker thread */
+	directory_cache_only(blocking);
+	enum dir_result found = directory_passdb(a->dir, user_r, service, rip, &u);
+	bool missed = blocking && directory_cache_missed();
+	directory_cache_only(false);
+	if (missed)
 		return check_sql(a, user_r, password, password_len, service, rip, done, ctx,
 				 pending_r, reason_r);
-	return check_files(a, user_r, password, password_len, service, rip, reason_r, nodelay_r,
-			   done, ctx, pending_r);
+	if (found == DIR_FOUND && u.user[0])
+		snprintf(user_r, DIR_MAX_ADDRESS + 1, "%s", u.user); /* canonical name */
+	return check_record(a, &u, found, user_r, password, password_len, service, rip,
+			    reason_r, nodelay_r, done, ctx, pending_r);
 }

@@ -121,6 +121,13 @@ static void job_work(void *arg)
 	}
 }
 
+/* A cache miss: forget the partial answer before the worker runs. */
+static void job_reset(void *arg)
+{
+	struct socketmap_job *j = arg;
+	buf_reset(&j->reply);
+}
+
 static void job_done(void *arg, bool cancelled)
 {
 	struct socketmap_job *j = arg;
@@ -167,7 +174,7 @@ static void handle(struct socketmap_client *cl, const char *req, size_t len)
 	bool blocking = directory_blocking(cl->a->dir);
 	if (blocking)
 		conn_pause(cl->c); /* socketmap has no ids: one request at a time */
-	struct workpool_job *wjob = authd_run(cl->a, job_work, job_done, j);
+	struct workpool_job *wjob = authd_run(cl->a, job_work, job_reset, job_done, j);
 	if (wjob != NULL) {
 		j->wjob = wjob;
 		cl->pending = j;

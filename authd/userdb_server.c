@@ -124,6 +124,13 @@ static void list_work(void *arg)
 	}
 }
 
+/* A cache miss: forget the partial answer before the worker runs. */
+static void job_reset(void *arg)
+{
+	struct userdb_job *j = arg;
+	buf_reset(&j->reply);
+}
+
 static void job_done(void *arg, bool cancelled)
 {
 	struct userdb_job *j = arg;
@@ -165,7 +172,7 @@ static void start_job(struct userdb_client *cl, const char *verb, const char *id
 	bool blocking = directory_blocking(cl->a->dir);
 	if (blocking)
 		conn_pause(cl->c); /* one request in flight: replies keep their order */
-	struct workpool_job *wjob = authd_run(cl->a, work, job_done, j);
+	struct workpool_job *wjob = authd_run(cl->a, work, job_reset, job_done, j);
 	if (wjob != NULL) {
 		j->wjob = wjob; /* done runs later, on the loop */
 		cl->pending = j;
