@@ -93,6 +93,11 @@ size_t conf_list(const struct conf *conf, const char *service, const char *key,
 /* Listeners of a service. */
 size_t conf_listeners(const struct conf *conf, const char *service,
 		      const struct conf_listen **listens_r);
+/* The path of service's UNIX listener `name` ("unix:PATH"; relative paths
+ * are under run_directory) into out. 0, or -1 when there is no such
+ * listener, it is not a UNIX socket, or the path does not fit. */
+int conf_listener_unix_path(const struct conf *conf, const char *service, const char *name,
+			    char *out, size_t outsize);
 /* True when the file has a "service NAME { }" block. */
 bool conf_service_defined(const struct conf *conf, const char *service);
 /* Was the key set explicitly (not default)? */

@@ -243,3 +243,22 @@ int conf_expand_user(const char *tmpl, const char *user, char *out, size_t outsi
 	}
 	return 0;
 }
+
+int conf_listener_unix_path(const struct conf *conf, const char *service, const char *name,
+			    char *out, size_t outsize)
+{
+	const struct conf_listen *ls;
+	size_t n = conf_listeners(conf, service, &ls);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(ls[i].name, name) != 0)
+			continue;
+		if (strncmp(ls[i].address, "unix:", 5) != 0 || ls[i].address[5] == '\0')
+			return -1;
+		const char *path = ls[i].address + 5;
+		int len = path[0] == '/' ? snprintf(out, outsize, "%s", path)
+					 : snprintf(out, outsize, "%s/%s",
+						    conf_str(conf, NULL, "run_directory"), path);
+		return len > 0 && (size_t)len < outsize ? 0 : -1;
+	}
+	return -1;
+}

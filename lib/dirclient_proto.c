@@ -218,18 +218,5 @@ const char *dirclient_field(const char *const *fields, size_t nfields, const cha
 int dirclient_socket_path(const struct conf *conf, const char *listener, char *out,
 			  size_t outsize)
 {
-	const struct conf_listen *ls;
-	size_t n = conf_listeners(conf, "authd", &ls);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(ls[i].name, listener) != 0)
-			continue;
-		if (strncmp(ls[i].address, "unix:", 5) != 0 || ls[i].address[5] == '\0')
-			return -1;
-		const char *path = ls[i].address + 5;
-		int len = path[0] == '/' ? snprintf(out, outsize, "%s", path)
-					 : snprintf(out, outsize, "%s/%s",
-						    conf_str(conf, NULL, "run_directory"), path);
-		return len > 0 && (size_t)len < outsize ? 0 : -1;
-	}
-	return -1;
+	return conf_listener_unix_path(conf, "authd", listener, out, outsize);
 }

@@ -383,18 +383,5 @@ void queue_txn_free(struct queue_txn **tp)
 
 int queue_submit_path(const struct conf *conf, char *out, size_t outsize)
 {
-	const struct conf_listen *ls;
-	size_t n = conf_listeners(conf, "queue", &ls);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(ls[i].name, "submit") != 0)
-			continue;
-		if (strncmp(ls[i].address, "unix:", 5) != 0 || ls[i].address[5] == '\0')
-			return -1;
-		const char *path = ls[i].address + 5;
-		int len = path[0] == '/' ? snprintf(out, outsize, "%s", path)
-					 : snprintf(out, outsize, "%s/%s",
-						    conf_str(conf, NULL, "run_directory"), path);
-		return len > 0 && (size_t)len < outsize ? 0 : -1;
-	}
-	return -1;
+	return conf_listener_unix_path(conf, "queue", "submit", out, outsize);
 }
