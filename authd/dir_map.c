@@ -93,6 +93,11 @@ bool directory_cache_missed(void)
 	return missed;
 }
 
+bool dir_cache_only_active(void)
+{
+	return cache_only;
+}
+
 bool dir_cache_only_miss(void)
 {
 	if (cache_only)

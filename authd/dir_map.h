@@ -47,6 +47,8 @@ int dir_map_reload(struct dir_map_list *l);
 /* In cache-only mode (directory_cache_only): true, and the miss is
  * remembered, when a lookup would now have to query the database. */
 bool dir_cache_only_miss(void);
+/* Is this thread in cache-only mode (its TEMP answers are not real)? */
+bool dir_cache_only_active(void);
 /* Does any map block (SQL)? */
 bool dir_map_blocking(const struct dir_map_list *l);
 void dir_map_free(struct dir_map_list *l);

@@ -80,6 +80,8 @@ bool directory_blocking(const struct directory *dir);
  * cached SQL lookups itself and send only misses to worker threads. */
 void directory_cache_only(bool on);
 bool directory_cache_missed(void);
+/* Is cache-only mode worth trying (an SQL lookup cache is configured)? */
+bool directory_cached(const struct directory *dir);
 /* Iterate all user names (ternctl user list); cb returns false to stop. */
 enum dir_result directory_iterate_users(struct directory *dir,
 					bool (*cb)(const char *user, void *ctx), void *ctx);

@@ -277,6 +277,11 @@ int directory_reload(struct directory *dir)
 	return r;
 }
 
+bool directory_cached(const struct directory *dir)
+{
+	return dir->cache != NULL;
+}
+
 void directory_flush_cache(struct directory *dir)
 {
 	lookup_cache_clear(dir->cache);

@@ -72,16 +72,18 @@ struct workpool_job *authd_run(struct authd *a, workpool_work *work, workpool_wo
 			       workpool_done *done, void *ctx)
 {
 	bool blocking = a->lookups != NULL && directory_blocking(a->dir);
-	/* first from the cache, right here: only a miss goes to a worker */
-	directory_cache_only(blocking);
-	work(ctx);
-	bool missed = blocking && directory_cache_missed();
-	directory_cache_only(false);
-	if (!missed) {
-		done(ctx, false);
-		return NULL;
+	if (!blocking || directory_cached(a->dir)) {
+		/* files, or first from the SQL cache right here */
+		directory_cache_only(blocking);
+		work(ctx);
+		bool missed = blocking && directory_cache_missed();
+		directory_cache_only(false);
+		if (!missed) {
+			done(ctx, false);
+			return NULL;
+		}
+		reset(ctx); /* a miss: only it goes to a worker */
 	}
-	reset(ctx);
 	struct workpool_job *job = workpool_submit(a->lookups, work, done, ctx);
 	if (job == NULL) /* out of memory: answer "cannot say now" rather than block */
 		done(ctx, true);

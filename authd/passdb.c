@@ -259,6 +259,9 @@ enum passdb_result passdb_check(struct authd *a, const char *login, const char *
 	}
 	static struct dir_user u; /* large; only the loop thread uses it */
 	bool blocking = directory_blocking(a->dir);
+	if (blocking && !directory_cached(a->dir)) /* SQL without cache: straight to a worker */
+		return check_sql(a, user_r, password, password_len, service, rip, done, ctx,
+				 pending_r, reason_r);
 	/* SQL: a cached record is read here, like a file; only a miss needs
 	 * the database, on a worker thread */
 	directory_cache_only(blocking);

@@ -204,7 +204,9 @@ enum dir_result directory_resolve(struct directory *dir, const char *address, ch
 	else
 		r = expand_addr(&c, key, 0);
 	if (r == DIR_TEMP) {
-		log_warning("directory-resolve-failed address=%s reason=%s", log_str(key), c.reason);
+		if (!dir_cache_only_active()) /* a cache miss is retried, not a failure */
+			log_warning("directory-resolve-failed address=%s reason=%s", log_str(key),
+				    c.reason);
 		snprintf(out, outsize, "%s", c.reason);
 	} else if (r == DIR_FOUND) {
 		memcpy(out, buf_str(&c.out), c.out.len + 1);
