@@ -353,16 +353,26 @@ int maildir_quota_usage(struct maildir_quota *q, struct maildir_quota_usage *usa
 	return 1;
 }
 
-/* A limit widened by a folder rule (only when the default is limited). */
+/* A limit widened (or narrowed) by a folder rule, only when the default is
+ * limited; saturating, so absurd rules cannot overflow (found by fuzzing). */
 static uint64_t widen(uint64_t limit, int64_t add, int percent)
 {
-	int64_t extra = percent != 0 ? (int64_t)(limit / 100) * percent : add;
-
 	if (limit == 0)
 		return 0;
-	if (extra < 0)
-		return (uint64_t)-extra >= limit ? 1 : limit - (uint64_t)-extra;
-	return limit + (uint64_t)extra;
+	bool shrink;
+	uint64_t delta;
+	if (percent != 0) {
+		uint64_t unit = limit / 100, p = percent < 0 ? (uint64_t)-(int64_t)percent
+							    : (uint64_t)percent;
+		shrink = percent < 0;
+		delta = unit != 0 && p > UINT64_MAX / unit ? UINT64_MAX : unit * p;
+	} else {
+		shrink = add < 0;
+		delta = add < 0 ? (uint64_t)-(add + 1) + 1 : (uint64_t)add;
+	}
+	if (shrink)
+		return delta >= limit ? 1 : limit - delta;
+	return delta > UINT64_MAX - limit ? UINT64_MAX : limit + delta;
 }
 
 int maildir_quota_check(struct maildir_quota *q, const char *folder, uint64_t bytes,

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -43,7 +44,7 @@ static int apply_unit(const char *unit, int64_t mult, int64_t *value, int *perce
 	case 'G': mult = 1024LL * 1024 * 1024; break;
 	case 'T': mult = 1024LL * 1024 * 1024 * 1024; break;
 	case '%':
-		if (*value <= -100 || *value >= 4294967295LL) {
+		if (*value <= -100 || *value > INT_MAX) { /* it is stored in an int */
 			*error_r = "Invalid percentage";
 			return -1;
 		}

@@ -173,7 +173,7 @@ static bool decode_run(const unsigned char *s, size_t *pos, struct out *o)
 			high = 0;
 		} else if (unit >= 0xd800 && unit <= 0xdbff) {
 			high = unit;
-		} else if ((unit >= 0xdc00 && unit <= 0xdfff) || is_direct((int32_t)unit)) {
+		} else if ((unit >= 0xdc00 && unit <= 0xdfff) || is_direct((int32_t)unit) || unit == 0) {
 			return false;
 		} else {
 			put_utf8(o, unit);
@@ -200,7 +200,8 @@ int mutf7_decode(const char *in, char *out, size_t size)
 		} else if (s[++pos] == '-') {
 			put(&o, '&');
 			pos++;
-		} else if (!decode_run(s, &pos, &o)) {
+		} else if (!decode_run(s, &pos, &o) || (s[pos] == '&' && s[pos + 1] != '-')) {
+			/* "&..-&..-": an encoder writes one run, never two in a row */
 			return finish(&o, true);
 		}
 	}

@@ -251,13 +251,15 @@ int smtp_addr_split(const char *addr, char *local_r, size_t localsize, char *dom
 		    size_t domainsize)
 {
 	const char *at = NULL;
-	bool quoted = false;
+	bool quoted = false, literal = false; /* an address literal may hold '@' */
 	for (const char *p = addr; *p; p++) {
 		if (quoted && *p == '\\' && p[1])
 			p++;
-		else if (*p == '"')
+		else if (*p == '"' && !literal)
 			quoted = !quoted;
-		else if (*p == '@' && !quoted)
+		else if (!quoted && (*p == '[' || *p == ']'))
+			literal = *p == '[';
+		else if (*p == '@' && !quoted && !literal)
 			at = p;
 	}
 	if (!at || strlen(at + 1) >= domainsize || at == addr)

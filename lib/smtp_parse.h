@@ -43,7 +43,7 @@ const struct smtp_param *smtp_param_find(const struct smtp_param *p, size_t n, c
 long smtp_xtext_decode(const char *in, char *out, size_t outsize);
 
 /* Split an address (as smtp_parse_path returns it) at its last '@' outside
- * quotes into the local part (quotes and quoted-pairs removed) and the
+ * quotes and address literals ([...]) into the local part (quotes and quoted-pairs removed) and the
  * domain. Returns 0, or -1 when there is no domain or a part does not fit. */
 int smtp_addr_split(const char *addr, char *local_r, size_t localsize, char *domain_r,
 		    size_t domainsize);

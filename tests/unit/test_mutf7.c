@@ -68,6 +68,8 @@ START_TEST(test_bad_mutf7)
 		"&AP-",                           /* truncated unit */
 		"&U/BTFw-",                       /* '/' is not the mUTF-7 alphabet */
 		"a\x01", "\xc3\xbc", "&&-", "&AAE",
+		"Foo&AAA-bar",                    /* encoded U+0000 (found by fuzzing) */
+		"&AOQ-&AOQ-",                     /* two runs back to back: not canonical */
 	};
 	char out[64];
 

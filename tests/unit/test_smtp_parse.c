@@ -221,6 +221,7 @@ static const struct {
 	{ "\"a@b\"@example.test", "a@b", "example.test" },
 	{ "\"a\\\"b\"@ex.test", "a\"b", "ex.test" },
 	{ "user%other.test@ours.test", "user%other.test", "ours.test" },
+	{ "a@[x@y]", "a", "[x@y]" }, /* '@' inside an address literal (found by fuzzing) */
 	{ "Postmaster", NULL, NULL },
 	{ "@x.test", NULL, NULL },
 	{ "", NULL, NULL },
