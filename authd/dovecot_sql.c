@@ -381,7 +381,9 @@ static int check_settings(struct dovecot_sql *d, char *err, size_t errsize)
 			return fail(err, errsize, d->path, d->lines[i], msg);
 		}
 	}
-	const char *sch = d->default_pass_scheme ? d->default_pass_scheme : "MD5";
+	/* unset or empty (e.g. "default_pass_scheme = # comment"): Dovecot's default */
+	const char *sch = d->default_pass_scheme && d->default_pass_scheme[0] ? d->default_pass_scheme
+									    : "MD5";
 	if (strcasecmp(sch, "MD5") == 0) /* Dovecot's MD5 is MD5-CRYPT */
 		sch = "MD5-CRYPT";
 	if (strlen(sch) >= sizeof(d->scheme))
