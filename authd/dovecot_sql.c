@@ -170,17 +170,6 @@ static int parse_text(struct dovecot_sql *d, char *data, size_t len, char *err, 
 	return r;
 }
 
-/* The whole file, or NULL with "path: reason" in err. */
-static char *read_all(const char *path, size_t *len_r, char *err, size_t errsize)
-{
-	char *data;
-	if (file_read_path(path, DSQL_MAX_FILE, &data, len_r) < 0) {
-		snprintf(err, errsize, "%s: %s", path,
-			 errno == EFBIG ? "unreadable or too large" : strerror(errno));
-		return NULL;
-	}
-	return data;
-}
 
 void dovecot_sql_free(struct dovecot_sql **dp)
 {
@@ -408,7 +397,7 @@ struct dovecot_sql *dovecot_sql_open(const char *path, char *err, size_t errsize
 		return NULL;
 	}
 	pthread_mutex_init(&d->lock, NULL);
-	if (!(data = read_all(path, &len, err, errsize))) {
+	if (!(data = file_read_explained(path, DSQL_MAX_FILE, &len, err, errsize))) {
 		dovecot_sql_free(&d);
 		return NULL;
 	}

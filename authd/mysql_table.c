@@ -98,17 +98,6 @@ static int add_line(struct mysql_table *t, char *s, unsigned line, char *err, si
 	return 0;
 }
 
-/* The whole file, or NULL with "path: reason" in err. */
-static char *read_all(const char *path, size_t *len_r, char *err, size_t errsize)
-{
-	char *data;
-	if (file_read_path(path, MT_MAX_FILE, &data, len_r) < 0) {
-		snprintf(err, errsize, "%s: %s", path,
-			 errno == EFBIG ? "unreadable or too large" : strerror(errno));
-		return NULL;
-	}
-	return data;
-}
 
 /* Logical lines as Postfix's readllines(): physical lines concatenated,
  * blank and # lines skipped anywhere, text that starts with whitespace
@@ -416,7 +405,7 @@ struct mysql_table *mysql_table_open(const char *path, char *err, size_t errsize
 		return NULL;
 	}
 	pthread_mutex_init(&t->lock, NULL);
-	if (!(data = read_all(path, &len, err, errsize))) {
+	if (!(data = file_read_explained(path, MT_MAX_FILE, &len, err, errsize))) {
 		mysql_table_free(&t);
 		return NULL;
 	}

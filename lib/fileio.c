@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -62,4 +64,16 @@ int file_read_path(const char *path, size_t max, char **data_r, size_t *len_r)
 	close(fd);
 	errno = saved;
 	return r;
+}
+
+char *file_read_explained(const char *path, size_t max, size_t *len_r, char *err,
+			  size_t errsize)
+{
+	char *data;
+	if (file_read_path(path, max, &data, len_r) < 0) {
+		snprintf(err, errsize, "%s: %s", path,
+			 errno == EFBIG ? "unreadable or too large" : strerror(errno));
+		return NULL;
+	}
+	return data;
 }

@@ -13,4 +13,9 @@ int file_read_fd(int fd, size_t max, char **data_r, size_t *len_r);
 /* Same for a path (opened O_RDONLY|O_CLOEXEC). */
 int file_read_path(const char *path, size_t max, char **data_r, size_t *len_r);
 
+/* file_read_path with the failure explained as "path: reason" in err
+ * (size errsize). Returns the data (free() it) or NULL. */
+char *file_read_explained(const char *path, size_t max, size_t *len_r, char *err,
+			  size_t errsize);
+
 #endif
